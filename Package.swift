@@ -1,0 +1,81 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// One module per responsibility (see README "Where things are"):
+//   HDFDomain        money, PANs, wallet codes, the Paris business day, response codes
+//   CardApplication  APDUs, status words, cryptograms, card key derivation
+//   Ledger           the SQLite double-entry ledger (no networking)
+//   PartnerPKI       the partner CA, server and terminal certificates
+//   WireProtocol     framing, messages and codes of the socket protocol
+//   GatewayServer    the mutual-TLS server over the ledger
+//   Provisioning     the demo environment and the operator's verbs
+//   CommandSupport   what every CLI shares: `--json` output, one-line errors, exit codes
+let package = Package(
+    name: "hdf-gateway",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "gateway", targets: ["GatewayTool"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "HDFDomain", dependencies: []),
+        .target(name: "CardApplication", dependencies: [
+            "HDFDomain",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "Ledger", dependencies: ["HDFDomain", "CSQLite"]),
+        .target(name: "PartnerPKI", dependencies: [
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "WireProtocol", dependencies: [
+            "HDFDomain",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .target(name: "GatewayServer", dependencies: [
+            "HDFDomain", "Ledger", "WireProtocol", "CardApplication", "PartnerPKI",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOTLS", package: "swift-nio"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .target(name: "Provisioning", dependencies: [
+            "HDFDomain", "Ledger", "CardApplication", "PartnerPKI",
+        ]),
+        .target(name: "CommandSupport", dependencies: [
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "GatewayTool", dependencies: [
+            "HDFDomain", "Ledger", "Provisioning", "GatewayServer", "CommandSupport", "PartnerPKI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "LedgerTests", dependencies: [
+            "Ledger", "HDFDomain", "Provisioning",
+            .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
+        .testTarget(name: "CardApplicationTests", dependencies: ["CardApplication", "HDFDomain"]),
+        .testTarget(name: "PartnerPKITests", dependencies: ["PartnerPKI", .product(name: "X509", package: "swift-certificates")]),
+        .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "HDFDomain", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")]),
+    ]
+)

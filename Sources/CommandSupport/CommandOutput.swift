@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+
+/// The output convention of every CLI (contract §1): with `--json`, exactly one JSON object on stdout;
+/// a refused operation exits non-zero with one clear line on stderr and, with `--json`,
+/// `{"error": {"code", "message"}}` on stdout.
+public enum CommandOutput {
+    /// An error the CLI reports with a machine-readable code.
+    public protocol CodedError: Error, CustomStringConvertible {
+        var code: String { get }
+    }
+
+    public struct Refusal: CodedError {
+        public let code: String
+        public let description: String
+        public init(code: String, _ message: String) {
+            self.code = code
+            self.description = message
+        }
+    }
+
+    public static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    /// Prints `{"<name>": value}` as one line.
+    public static func printJSON<T: Encodable>(_ name: String, _ value: T) throws {
+        let data = try encoder().encode([name: value])
+        FileHandle.standardOutput.write(data)
+        FileHandle.standardOutput.write(Data("\n".utf8))
+    }
+
+    public static func printLine(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+
+    /// Reports a refusal and exits non-zero.
+    public static func fail(_ error: Error, json: Bool) -> Never {
+        let code = (error as? CodedError)?.code ?? "error"
+        let message = String(describing: error).replacingOccurrences(of: "\n", with: " ")
+        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+        if json, let data = try? encoder().encode(["error": ["code": code, "message": message]]) {
+            FileHandle.standardOutput.write(data)
+            FileHandle.standardOutput.write(Data("\n".utf8))
+        }
+        exit(1)
+    }
+
+    /// Parses and runs a root command with these conventions, including for argument errors.
+    public static func main<Root: ParsableCommand>(_ root: Root.Type, arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Never {
+        let json = arguments.contains("--json")
+        var command: ParsableCommand
+        do {
+            command = try root.parseAsRoot(arguments)
+        } catch {
+            let exitCode = root.exitCode(for: error)
+            if exitCode == .success {
+                root.exit(withError: error) // --help and the like
+            }
+            let message = root.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+            fail(Refusal(code: "usage", message), json: json)
+        }
+        do {
+            try command.run()
+            exit(0)
+        } catch let error as CleanExit {
+            root.exit(withError: error)
+        } catch {
+            fail(error, json: json)
+        }
+    }
+}

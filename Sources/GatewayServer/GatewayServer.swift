@@ -1,0 +1,9 @@
+import NIOCore
+import NIOPosix
+import NIOSSL
+import NIOTLS
+import X509
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle

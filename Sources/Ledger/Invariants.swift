@@ -1,0 +1,121 @@
+import HDFDomain
+
+/// One broken invariant, named.
+public struct InvariantViolation: Sendable, Equatable, CustomStringConvertible {
+    public let invariant: String
+    public let detail: String
+    public var description: String { "\(invariant): \(detail)" }
+}
+
+/// `gateway check`: recomputes everything from the transfers and compares. Read-only.
+extension LedgerTransaction {
+    public func checkInvariants(limitPerInvariant: Int = 20) throws -> [InvariantViolation] {
+        var violations: [InvariantViolation] = []
+        func collect(_ invariant: String, _ sql: String, _ detail: (SQLRow) -> String) throws {
+            var count = 0
+            try db.forEach(sql, []) { row in
+                count += 1
+                if count <= limitPerInvariant { violations.append(InvariantViolation(invariant: invariant, detail: detail(row))) }
+            }
+        }
+
+        try collect("double-entry-balanced", """
+            SELECT SUM(debits_posted), SUM(credits_posted), SUM(debits_pending), SUM(credits_pending) FROM accounts
+            HAVING SUM(debits_posted) <> SUM(credits_posted) OR SUM(debits_pending) <> SUM(credits_pending)
+            """) { "posted debits \($0.int(0)) vs credits \($0.int(1)); pending debits \($0.int(2)) vs credits \($0.int(3))" }
+
+        // Each account's totals are exactly the sums of its transfers.
+        try collect("account-totals-match-transfers", """
+            WITH moves AS (
+                SELECT debit_account_id AS account, amount_cents AS d_posted, 0 AS c_posted, 0 AS d_pending, 0 AS c_pending
+                  FROM transfers WHERE phase IN ('single', 'post')
+                UNION ALL SELECT credit_account_id, 0, amount_cents, 0, 0 FROM transfers WHERE phase IN ('single', 'post')
+                UNION ALL SELECT debit_account_id, 0, 0, amount_cents, 0 FROM transfers WHERE phase = 'pending' AND resolved_by IS NULL
+                UNION ALL SELECT credit_account_id, 0, 0, 0, amount_cents FROM transfers WHERE phase = 'pending' AND resolved_by IS NULL
+            ), sums AS (
+                SELECT account, SUM(d_posted) dp, SUM(c_posted) cp, SUM(d_pending) dq, SUM(c_pending) cq FROM moves GROUP BY account
+            )
+            SELECT a.name, a.debits_posted, COALESCE(s.dp, 0), a.credits_posted, COALESCE(s.cp, 0),
+                   a.debits_pending, COALESCE(s.dq, 0), a.credits_pending, COALESCE(s.cq, 0)
+            FROM accounts a LEFT JOIN sums s ON s.account = a.id
+            WHERE a.debits_posted <> COALESCE(s.dp, 0) OR a.credits_posted <> COALESCE(s.cp, 0)
+               OR a.debits_pending <> COALESCE(s.dq, 0) OR a.credits_pending <> COALESCE(s.cq, 0)
+            """) { "account \($0.text(0)): debits posted \($0.int(1)) vs transfers \($0.int(2)), credits posted \($0.int(3)) vs \($0.int(4)), debits pending \($0.int(5)) vs \($0.int(6)), credits pending \($0.int(7)) vs \($0.int(8))" }
+
+        try collect("no-wallet-below-zero", """
+            SELECT name, credits_posted - debits_posted - debits_pending FROM accounts
+            WHERE kind = 'wallet' AND credits_posted - debits_posted - debits_pending < 0
+            """) { "account \($0.text(0)) holds \($0.int(1)) cents" }
+
+        try collect("no-partner-below-zero", """
+            SELECT name, credits_posted - debits_posted FROM accounts WHERE kind = 'partner' AND credits_posted < debits_posted
+            """) { "account \($0.text(0)) holds \($0.int(1)) cents" }
+
+        try collect("pending-resolved-once", """
+            SELECT p.id, p.resolved_by, r.pending_id, r.phase FROM transfers p LEFT JOIN transfers r ON r.id = p.resolved_by
+            WHERE p.phase = 'pending' AND p.resolved_by IS NOT NULL
+              AND (r.id IS NULL OR r.pending_id <> p.id OR r.phase NOT IN ('post', 'void')
+                   OR r.amount_cents <> p.amount_cents OR r.debit_account_id <> p.debit_account_id OR r.credit_account_id <> p.credit_account_id)
+            UNION ALL
+            SELECT r.pending_id, r.id, NULL, r.phase FROM transfers r LEFT JOIN transfers p ON p.id = r.pending_id
+            WHERE r.phase IN ('post', 'void') AND (p.id IS NULL OR p.resolved_by IS NOT r.id)
+            """) { "transfer \($0.int(0)) and its resolution \($0.int(1)) do not match" }
+
+        // Voucher money is where the voucher's status says: held while issued, with the partner once
+        // redeemed, back in the wallet once cancelled or expired.
+        try collect("voucher-money-matches-status", """
+            SELECT v.code, v.status, t.phase, t.resolved_by, r.phase, t.amount_cents, v.amount_cents
+            FROM vouchers v JOIN wallets w ON w.id = v.wallet_id JOIN partners pa ON pa.id = v.partner_id
+            JOIN transfers t ON t.id = v.hold_transfer_id LEFT JOIN transfers r ON r.id = t.resolved_by
+            WHERE t.phase <> 'pending' OR t.amount_cents <> v.amount_cents
+               OR t.debit_account_id <> w.account_id OR t.credit_account_id <> pa.account_id
+               OR (v.status = 'issued' AND t.resolved_by IS NOT NULL)
+               OR (v.status = 'redeemed' AND (r.phase IS NOT 'post'))
+               OR (v.status IN ('cancelled', 'expired') AND (r.phase IS NOT 'void'))
+            """) { "voucher \(PAN.mask($0.text(0))) is \($0.text(1)) but its hold is \($0.text(2))/\($0.optionalText(4) ?? "unresolved")" }
+
+        try collect("redeemed-voucher-has-one-live-redemption", """
+            SELECT v.code, COUNT(p.txn) FROM vouchers v
+            LEFT JOIN payments p ON p.voucher_code = v.code AND p.kind = 'voucher' AND p.status <> 'reversed'
+            GROUP BY v.code HAVING (v.status = 'redeemed' AND COUNT(p.txn) <> 1) OR (v.status <> 'redeemed' AND COUNT(p.txn) <> 0)
+            """) { "voucher \(PAN.mask($0.text(0))) has \($0.int(1)) redemptions not reversed" }
+
+        // A payment's money is where its status says: with the partner while approved, back in the
+        // wallet (by an equal and opposite transfer) once reversed or cancelled.
+        try collect("payment-money-matches-status", """
+            SELECT p.txn, p.status FROM payments p
+            JOIN wallets w ON w.id = p.wallet_id JOIN partners pa ON pa.id = p.partner_id
+            JOIN transfers t ON t.id = p.transfer_id LEFT JOIN transfers u ON u.id = p.undo_transfer_id
+            WHERE t.amount_cents <> p.amount_cents OR t.debit_account_id <> w.account_id OR t.credit_account_id <> pa.account_id
+               OR t.phase NOT IN ('single', 'post')
+               OR (p.status = 'approved' AND p.undo_transfer_id IS NOT NULL)
+               OR (p.status <> 'approved' AND (u.id IS NULL OR u.amount_cents <> p.amount_cents
+                   OR u.debit_account_id <> pa.account_id OR u.credit_account_id <> w.account_id OR u.phase <> 'single'))
+            """) { "payment \($0.text(0)) is \($0.text(1)) but its transfers disagree" }
+
+        try collect("cancellation-matches-payment", """
+            SELECT p.txn, p.status, c.txn FROM payments p LEFT JOIN cancellations c ON c.original_txn = p.txn
+            WHERE (p.status = 'cancelled') <> (c.txn IS NOT NULL)
+               OR (c.txn IS NOT NULL AND (c.amount_cents <> p.amount_cents OR c.transfer_id IS NOT p.undo_transfer_id))
+            """) { "payment \($0.text(0)) is \($0.text(1)) and its cancellation record is \($0.optionalText(2) ?? "missing")" }
+
+        try collect("load-from-funding", """
+            SELECT l.id FROM loads l JOIN wallets w ON w.id = l.wallet_id JOIN transfers t ON t.id = l.transfer_id
+            JOIN accounts f ON f.id = t.debit_account_id
+            WHERE t.amount_cents <> l.amount_cents OR t.credit_account_id <> w.account_id OR f.kind <> 'funding' OR t.phase <> 'single'
+            """) { "load \($0.int(0)) does not match its transfer" }
+
+        try collect("every-transfer-accounted-for", """
+            SELECT t.id, t.kind FROM transfers t
+            WHERE t.phase IN ('single', 'pending')
+              AND NOT EXISTS (SELECT 1 FROM loads l WHERE l.transfer_id = t.id)
+              AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.transfer_id = t.id OR p.undo_transfer_id = t.id)
+              AND NOT EXISTS (SELECT 1 FROM vouchers v WHERE v.hold_transfer_id = t.id)
+              AND NOT (t.kind = 'voucher.hold' AND t.resolved_by IS NOT NULL)
+            """) { "transfer \($0.int(0)) (\($0.text(1))) belongs to no load, payment or voucher" }
+
+        let integrity = try db.scalarText("PRAGMA quick_check") ?? "no answer"
+        if integrity != "ok" { violations.append(InvariantViolation(invariant: "sqlite-integrity", detail: integrity)) }
+        return violations
+    }
+}

@@ -1,0 +1,155 @@
+import CSQLite
+import Foundation
+import HDFDomain
+
+/// The wallet ledger: one SQLite file in WAL mode, shared by the gateway, the beneficiary side and the
+/// operator's CLI, each in its own process. This type is the only way in.
+///
+/// Durability: `synchronous=FULL`, so a committed approval survives a power cut.
+/// Concurrency: every write is one `BEGIN IMMEDIATE` transaction, kept short; a writer in another
+/// process waits for the lock with `SQLiteConnection`'s polling busy handler (bounded by its time-out).
+/// Correctness does not depend on the lock alone: balances are bounded by CHECK constraints too.
+public final class Ledger {
+    public let connection: SQLiteConnection
+    /// Who acts through this handle, for the audit trail (`gateway`, `beneficiary`, `operator`).
+    public let actor: String
+
+    /// How many times a whole write transaction is tried again when the lock could not be had.
+    public static let maximumWriteAttempts = 3
+
+    public static let fileName = "ledger.sqlite"
+
+    public init(path: String, actor: String) throws {
+        self.actor = actor
+        self.connection = try SQLiteConnection(path: path)
+        try connection.execute("PRAGMA journal_mode=WAL")
+        try connection.execute("PRAGMA synchronous=FULL")
+        try connection.execute("PRAGMA foreign_keys=ON")
+        // A checkpoint must not make a writer wait long: checkpoint often, in small steps.
+        try connection.execute("PRAGMA wal_autocheckpoint=1000")
+        let synchronous = try connection.scalarInt("PRAGMA synchronous")
+        guard synchronous == 2 else {
+            throw LedgerError.storage("synchronous is \(synchronous ?? -1), expected FULL (2): approvals would not be durable")
+        }
+        let journal = try connection.scalarText("PRAGMA journal_mode")
+        guard journal?.lowercased() == "wal" else {
+            throw LedgerError.storage("journal_mode is \(journal ?? "?"), expected wal")
+        }
+        try migrate()
+    }
+
+    /// Opens the ledger of a directory made by `gateway demo` (or any DIR holding `ledger.sqlite`).
+    public static func open(directory: String, actor: String, mustExist: Bool = true) throws -> Ledger {
+        let path = directory + "/" + fileName
+        if mustExist && !FileManager.default.fileExists(atPath: path) {
+            throw LedgerError.storage("no ledger at \(path) (run `gateway demo --dir \(directory)` first)")
+        }
+        return try Ledger(path: path, actor: actor)
+    }
+
+    func migrate() throws {
+        let current = Int(try connection.scalarInt("PRAGMA user_version") ?? 0)
+        guard current < Schema.migrations.count else { return }
+        try withWriteLock {
+            // Read again under the lock: another process may have migrated meanwhile.
+            let version = Int(try connection.scalarInt("PRAGMA user_version") ?? 0)
+            for index in version..<Schema.migrations.count {
+                try connection.execute(Schema.migrations[index])
+                try connection.execute("PRAGMA user_version = \(index + 1)")
+            }
+        }
+    }
+
+    /// BEGIN IMMEDIATE … COMMIT around `body`, ROLLBACK if anything throws. The lock is asked for up
+    /// front so a transaction never fails half-way on a lock upgrade.
+    func withWriteLock<T>(_ body: () throws -> T) throws -> T {
+        precondition(!connection.isInTransaction, "write transactions do not nest")
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                try connection.execute("BEGIN IMMEDIATE")
+                break
+            } catch let error as SQLiteError where error.isBusy && attempt < Ledger.maximumWriteAttempts {
+                continue
+            } catch let error as SQLiteError where error.isBusy {
+                throw LedgerError.busy("the ledger stayed locked by another process: \(error.message)")
+            }
+        }
+        do {
+            let result = try body()
+            try connection.execute("COMMIT")
+            return result
+        } catch {
+            if connection.isInTransaction { try? connection.execute("ROLLBACK") }
+            throw error
+        }
+    }
+
+    /// One all-or-nothing write. `now` is injectable so tests can move the calendar.
+    public func write<T>(now: Date = Date(), _ body: (LedgerTransaction) throws -> T) throws -> T {
+        try withWriteLock {
+            try body(LedgerTransaction(ledger: self, now: now))
+        }
+    }
+
+    /// Several operations in one commit (group commit). Each runs in its own savepoint: one that throws
+    /// is rolled back alone and its error returned in its slot; the others commit together. A failed
+    /// COMMIT fails them all (and nothing of any of them is kept).
+    public func writeBatch<T>(now: Date = Date(), count: Int,
+                              _ body: (Int, LedgerTransaction) throws -> T) throws -> [Result<T, Error>] {
+        try withWriteLock {
+            let transaction = LedgerTransaction(ledger: self, now: now)
+            var results: [Result<T, Error>] = []
+            results.reserveCapacity(count)
+            for index in 0..<count {
+                results.append(Result { try transaction.savepoint { try body(index, transaction) } })
+            }
+            return results
+        }
+    }
+
+    /// A consistent read (one snapshot of the WAL).
+    public func read<T>(now: Date = Date(), _ body: (LedgerTransaction) throws -> T) throws -> T {
+        precondition(!connection.isInTransaction)
+        try connection.execute("BEGIN DEFERRED")
+        defer { try? connection.execute("COMMIT") }
+        return try body(LedgerTransaction(ledger: self, now: now))
+    }
+}
+
+/// The operations, available only inside a transaction.
+public struct LedgerTransaction {
+    public let ledger: Ledger
+    public let nowMillis: Int64
+    /// The Europe/Paris business day of `now`.
+    public let today: LocalDate
+
+    var db: SQLiteConnection { ledger.connection }
+
+    init(ledger: Ledger, now: Date) {
+        self.ledger = ledger
+        self.nowMillis = Int64((now.timeIntervalSince1970 * 1000).rounded())
+        self.today = ParisCalendar.businessDay(of: now)
+    }
+
+    /// Runs `body` so that it either all happens or none of it does, inside the open transaction.
+    public func savepoint<T>(_ body: () throws -> T) throws -> T {
+        try db.execute("SAVEPOINT op")
+        do {
+            let result = try body()
+            try db.execute("RELEASE op")
+            return result
+        } catch {
+            try? db.execute("ROLLBACK TO op")
+            try? db.execute("RELEASE op")
+            throw error
+        }
+    }
+
+    /// Appends one line to the audit trail. `subject` must already be masked.
+    public func audit(actor: String? = nil, action: String, subject: String = "", result: String, detail: String = "") throws {
+        try db.run("INSERT INTO audit(at_ms, actor, action, subject, result, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                   nowMillis, actor ?? ledger.actor, action, subject, result, detail)
+    }
+}

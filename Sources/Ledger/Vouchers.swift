@@ -1,0 +1,178 @@
+import HDFDomain
+
+/// Prepayment vouchers: a two-phase transfer from the wallet to the partner. Issuing holds the money
+/// (pending); redeeming posts it to the partner; the beneficiary's cancellation or the voucher's expiry
+/// voids it, and the money is back in the wallet it came from.
+extension LedgerTransaction {
+    static let voucherColumns = """
+        v.code, v.card_id, w.code, v.partner_id, v.amount_cents, v.status, v.expires_on, v.created_at_ms, v.hold_transfer_id
+        """
+
+    static func voucherRecord(_ row: SQLRow) throws -> VoucherRecord {
+        guard let code = try? VoucherCode(parsing: row.text(0)), let wallet = WalletCode(rawValue: row.text(2)),
+              let status = VoucherStatus(rawValue: row.text(5)), let expires = LocalDate(iso: row.text(6)) else {
+            throw LedgerError.storage("a voucher row is unreadable")
+        }
+        return VoucherRecord(code: code, cardID: row.int(1), wallet: wallet, partnerID: row.text(3), amountCents: row.int(4),
+                             status: status, expiresOn: expires, createdAtMillis: row.int(7))
+    }
+
+    /// Reads a voucher. One still `issued` past its expiry is released first (the hold is voided and the
+    /// money goes back to its wallet) and comes back `expired`.
+    public func voucher(code: VoucherCode) throws -> VoucherRecord {
+        guard let (record, hold) = try db.row("""
+            SELECT \(Self.voucherColumns) FROM vouchers v JOIN wallets w ON w.id = v.wallet_id WHERE v.code = ?
+            """, code.canonical, map: { (try Self.voucherRecord($0), $0.int(8)) }) else { throw LedgerError.unknownVoucher }
+        guard record.status == .issued, today > record.expiresOn else { return record }
+        try resolvePending(hold, post: false, kind: "voucher.expiry", reference: code.canonical)
+        try db.run("UPDATE vouchers SET status = 'expired', resolved_at_ms = ? WHERE code = ?", nowMillis, code.canonical)
+        try audit(action: "voucher.expire", subject: code.canonical, result: "released", detail: "\(record.amountCents)")
+        return try voucher(code: code)
+    }
+
+    /// The beneficiary creates a voucher for a partner that accepts prepayments; the money leaves the
+    /// wallet at once. Valid until the wallet expires.
+    public func prepay(pan: PAN, partnerID: String, wallet code: WalletCode, amountCents: Int64) throws -> VoucherRecord {
+        try Money.validate(amountCentsOrThrow: amountCents)
+        let card = try card(pan: pan)
+        let (partner, partnerAccount) = try partnerWithAccount(id: partnerID)
+        guard partner.acceptsPrepayment else { throw LedgerError.partnerRefuses(partner: partnerID, what: "prepayment vouchers") }
+        let (wallet, _) = try chooseWallet(card: card, partner: partner, requested: code, amountCents: amountCents, allowPartial: false)
+        var voucherCode = VoucherCode.generate()
+        while try db.scalarInt("SELECT 1 FROM vouchers WHERE code = ?", voucherCode.canonical) != nil { voucherCode = .generate() }
+        let hold = try transfer(debit: wallet.accountID, credit: partnerAccount, amountCents: amountCents,
+                                phase: .pending, kind: "voucher.hold", reference: voucherCode.canonical)
+        try db.run("""
+            INSERT INTO vouchers(code, card_id, wallet_id, partner_id, amount_cents, status, expires_on, hold_transfer_id, created_at_ms)
+            VALUES (?, ?, ?, ?, ?, 'issued', ?, ?, ?)
+            """, voucherCode.canonical, card.id, wallet.id, partnerID, amountCents, wallet.expiresOn.iso, hold, nowMillis)
+        try audit(action: "voucher.issue", subject: pan.masked, result: "ok", detail: "\(partnerID) \(amountCents)")
+        return try voucher(code: voucherCode)
+    }
+
+    /// The beneficiary cancels a voucher the partner has not redeemed: the money goes back to the wallet.
+    public func cancelPrepayment(pan: PAN, code: VoucherCode) throws -> VoucherRecord {
+        let card = try card(pan: pan)
+        let record = try voucher(code: code)
+        guard record.cardID == card.id else { throw LedgerError.voucherOfAnotherCard }
+        switch record.status {
+        case .redeemed: throw LedgerError.voucherAlreadyRedeemed
+        case .cancelled: throw LedgerError.voucherCancelled
+        case .expired: throw LedgerError.voucherExpired(on: record.expiresOn)
+        case .issued: break
+        }
+        guard let hold = try db.scalarInt("SELECT hold_transfer_id FROM vouchers WHERE code = ?", code.canonical) else {
+            throw LedgerError.unknownVoucher
+        }
+        try resolvePending(hold, post: false, kind: "voucher.cancel", reference: code.canonical)
+        try db.run("UPDATE vouchers SET status = 'cancelled', resolved_at_ms = ? WHERE code = ?", nowMillis, code.canonical)
+        try audit(action: "voucher.cancel", subject: pan.masked, result: "ok", detail: code.canonical)
+        return try voucher(code: code)
+    }
+
+    /// Checks that a voucher can be redeemed by this partner; returns it as it stands.
+    public func checkVoucher(code: VoucherCode, partnerID: String) throws -> VoucherRecord {
+        let record = try voucher(code: code)
+        guard record.partnerID == partnerID else { throw LedgerError.voucherOfAnotherPartner }
+        return record
+    }
+
+    /// The partner redeems a voucher: the held money is posted to it. Once.
+    public func redeemVoucher(code: VoucherCode, partnerID: String, terminalID: String, stan: String) throws -> RedemptionResult {
+        let record = try checkVoucher(code: code, partnerID: partnerID)
+        switch record.status {
+        case .redeemed: throw LedgerError.voucherAlreadyRedeemed
+        case .cancelled: throw LedgerError.voucherCancelled
+        case .expired: throw LedgerError.voucherExpired(on: record.expiresOn)
+        case .issued: break
+        }
+        guard let (hold, walletID) = try db.row("SELECT hold_transfer_id, wallet_id FROM vouchers WHERE code = ?", code.canonical,
+                                                map: { ($0.int(0), $0.int(1)) }) else { throw LedgerError.unknownVoucher }
+        let post = try resolvePending(hold, post: true, kind: "voucher.redeem", reference: code.canonical)
+        let partner = try partner(id: partnerID)
+        let txn = Self.newTxnID()
+        try db.run("""
+            INSERT INTO payments(txn, kind, card_id, wallet_id, partner_id, terminal_id, stan, amount_cents, auth_code, label,
+                                 status, voucher_code, transfer_id, created_at_ms, business_day)
+            VALUES (?, 'voucher', ?, ?, ?, ?, ?, ?, NULL, ?, 'approved', ?, ?, ?, ?)
+            """, txn, record.cardID, walletID, partnerID, terminalID, stan, record.amountCents,
+                   "Bon de prépaiement – \(partner.name)", code.canonical, post, nowMillis, today.iso)
+        try db.run("UPDATE vouchers SET status = 'redeemed', resolved_at_ms = ? WHERE code = ?", nowMillis, code.canonical)
+        return RedemptionResult(txn: txn, amountCents: record.amountCents)
+    }
+}
+
+/// Online payments from the beneficiary's web space ("Extranet Bénéficiaire"). Only the partner can
+/// cancel one (through the gateway's `cancel`).
+extension LedgerTransaction {
+    public static let onlinePaymentLabel = "Extranet Bénéficiaire"
+    public static let onlineListMaximumCount = 500
+    public static let onlineListWindowDays = 30
+
+    public func payOnline(pan: PAN, partnerID: String, wallet code: WalletCode, amountCents: Int64) throws -> PaymentRecord {
+        try Money.validate(amountCentsOrThrow: amountCents)
+        let card = try card(pan: pan)
+        let (partner, partnerAccount) = try partnerWithAccount(id: partnerID)
+        guard partner.acceptsOnline else { throw LedgerError.partnerRefuses(partner: partnerID, what: "online payments") }
+        let (wallet, _) = try chooseWallet(card: card, partner: partner, requested: code, amountCents: amountCents, allowPartial: false)
+        let txn = Self.newTxnID()
+        let transfer = try transfer(debit: wallet.accountID, credit: partnerAccount, amountCents: amountCents,
+                                    phase: .single, kind: "online", reference: txn)
+        try db.run("""
+            INSERT INTO payments(txn, kind, card_id, wallet_id, partner_id, terminal_id, stan, amount_cents, auth_code, label,
+                                 status, transfer_id, created_at_ms, business_day)
+            VALUES (?, 'online', ?, ?, ?, NULL, NULL, ?, NULL, ?, 'approved', ?, ?, ?)
+            """, txn, card.id, wallet.id, partnerID, amountCents, Self.onlinePaymentLabel, transfer, nowMillis, today.iso)
+        try audit(action: "online.pay", subject: pan.masked, result: "ok", detail: "\(partnerID) \(amountCents)")
+        return try payment(txn: txn)
+    }
+
+    /// A partner's online payments, newest first, at most 500: a card's (any age), or all of the last 30 days.
+    public func onlinePayments(partnerID: String, cardID: Int64?) throws -> [PaymentRecord] {
+        if let cardID {
+            return try db.rows("""
+                SELECT \(Self.paymentColumns) FROM payments p JOIN wallets w ON w.id = p.wallet_id
+                WHERE p.partner_id = ? AND p.kind = 'online' AND p.card_id = ? ORDER BY p.created_at_ms DESC, p.rowid DESC LIMIT ?
+                """, partnerID, cardID, Self.onlineListMaximumCount, map: Self.paymentRecord)
+        }
+        let since = nowMillis - Int64(Self.onlineListWindowDays) * 86_400_000
+        return try db.rows("""
+            SELECT \(Self.paymentColumns) FROM payments p JOIN wallets w ON w.id = p.wallet_id
+            WHERE p.partner_id = ? AND p.kind = 'online' AND p.created_at_ms >= ? ORDER BY p.created_at_ms DESC, p.rowid DESC LIMIT ?
+            """, partnerID, since, Self.onlineListMaximumCount, map: Self.paymentRecord)
+    }
+}
+
+/// Idempotency: what each (terminal, stan) got, kept at least 48 hours (we keep 7 days).
+extension LedgerTransaction {
+    public static let stanRetention: Duration = .seconds(7 * 86_400)
+
+    public func stan(terminalID: String, stan: String) throws -> StanRecord? {
+        try db.row("SELECT fingerprint, response, reversed FROM stans WHERE terminal_id = ? AND stan = ?", terminalID, stan) {
+            StanRecord(fingerprint: $0.optionalText(0), response: $0.isNull(1) ? nil : $0.blob(1), reversed: $0.int(2) != 0)
+        }
+    }
+
+    /// Remembers the exact response a request got. A stan that only a reversal named so far gets its
+    /// request's fingerprint and response now, and stays marked reversed.
+    public func recordStan(terminalID: String, stan: String, fingerprint: String, response: [UInt8]) throws {
+        try db.run("""
+            INSERT INTO stans(terminal_id, stan, fingerprint, response, reversed, created_at_ms) VALUES (?, ?, ?, ?, 0, ?)
+            ON CONFLICT(terminal_id, stan) DO UPDATE SET fingerprint = excluded.fingerprint, response = excluded.response
+            WHERE stans.fingerprint IS NULL
+            """, terminalID, stan, fingerprint, response, nowMillis)
+    }
+
+    public func markStanReversed(terminalID: String, stan: String) throws {
+        try db.run("""
+            INSERT INTO stans(terminal_id, stan, fingerprint, response, reversed, created_at_ms) VALUES (?, ?, NULL, NULL, 1, ?)
+            ON CONFLICT(terminal_id, stan) DO UPDATE SET reversed = 1
+            """, terminalID, stan, nowMillis)
+    }
+
+    /// Forgets stans older than the retention. Returns how many.
+    @discardableResult
+    public func purgeStans() throws -> Int {
+        try db.run("DELETE FROM stans WHERE created_at_ms < ?", nowMillis - Self.stanRetention.components.seconds * 1000)
+    }
+}

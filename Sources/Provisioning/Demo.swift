@@ -1,0 +1,233 @@
+import CardApplication
+import Foundation
+import HDFDomain
+import Ledger
+import PartnerPKI
+
+/// `DIR/demo.json` (contract §2). Paths are relative to DIR.
+public struct DemoManifest: Codable, Sendable {
+    public struct Gateway: Codable, Sendable {
+        public let host: String
+        public let port: Int
+        public let ca: String
+    }
+    public struct Terminal: Codable, Sendable {
+        public let id: String
+        public let cert: String
+        public let key: String
+    }
+    public struct Partner: Codable, Sendable {
+        public let id: String
+        public let name: String
+        public let city: String
+        public let category: String
+        public let acceptsPrepayment: Bool
+        public let acceptsOnline: Bool
+        public let wallets: [String]
+        public let terminals: [Terminal]
+        enum CodingKeys: String, CodingKey {
+            case id, name, city, category, wallets, terminals
+            case acceptsPrepayment = "accepts_prepayment"
+            case acceptsOnline = "accepts_online"
+        }
+    }
+    public struct Beneficiary: Codable, Sendable {
+        public let dossier: String
+        public let firstName: String
+        public let lastName: String
+        enum CodingKeys: String, CodingKey {
+            case dossier
+            case firstName = "first_name"
+            case lastName = "last_name"
+        }
+    }
+    public struct Wallet: Codable, Sendable {
+        public let code: String
+        public let balance: Int64
+        public let expires: String
+    }
+    public struct Card: Codable, Sendable {
+        public let pan: String
+        public let key: String
+        public let status: String
+        public let beneficiary: Beneficiary
+        public let wallets: [Wallet]
+    }
+    public let gateway: Gateway
+    public let partners: [Partner]
+    public let cards: [Card]
+
+    public static func load(layout: EnvironmentLayout) throws -> DemoManifest {
+        guard let data = FileManager.default.contents(atPath: layout.manifestPath) else {
+            throw DemoError.noManifest(layout.manifestPath)
+        }
+        return try JSONDecoder().decode(DemoManifest.self, from: data)
+    }
+}
+
+public enum DemoError: Error, CustomStringConvertible {
+    case ledgerExists(String)
+    case noManifest(String)
+    public var description: String {
+        switch self {
+        case .ledgerExists(let dir): return "\(dir) already holds a ledger; use --force to replace the whole environment"
+        case .noManifest(let path): return "no demo manifest at \(path)"
+        }
+    }
+}
+
+/// Builds the demo environment of contract §2: the ledger, the keys, the partner CA, the server's and the
+/// terminals' certificates, partners, cards and wallets, and `demo.json`.
+public enum DemoEnvironment {
+    public static let defaultHost = "127.0.0.1"
+    public static let defaultPort = 8583
+
+    struct PartnerSeed {
+        let record: PartnerRecord
+        let terminals: [String]
+    }
+
+    static let partners: [PartnerSeed] = [
+        PartnerSeed(record: PartnerRecord(
+            id: "P001", name: "Librairie du Beffroi", category: .librairie, address: "12 rue des Trois Cailloux",
+            city: "Amiens", phone: "03 22 00 00 01", email: "contact@librairie-beffroi.example",
+            website: "https://librairie-beffroi.example", acceptsPrepayment: true, acceptsOnline: true, wallets: [.manuels]),
+            terminals: ["T001"]),
+        PartnerSeed(record: PartnerRecord(
+            id: "P002", name: "Équipement Pro Lille", category: .equipement, address: "45 rue Nationale",
+            city: "Lille", phone: "03 20 00 00 02", email: "bonjour@equipement-pro.example",
+            website: "https://equipement-pro.example", acceptsPrepayment: true, acceptsOnline: false, wallets: [.manuels]),
+            terminals: ["T002", "T003"]),
+        PartnerSeed(record: PartnerRecord(
+            id: "P003", name: "Transports Hauts-de-France", category: .transport, address: "Gare Lille-Flandres",
+            city: "Lille", phone: "03 20 00 00 03", email: "abonnements@transports-hdf.example",
+            website: "https://transports-hdf.example", acceptsPrepayment: false, acceptsOnline: true, wallets: [.transport]),
+            terminals: ["T004"]),
+        PartnerSeed(record: PartnerRecord(
+            id: "P004", name: "Résidence Les Hortillonnages", category: .hebergement, address: "3 chemin de Halage",
+            city: "Amiens", phone: "03 22 00 00 04", email: "accueil@hortillonnages.example",
+            website: "https://hortillonnages.example", acceptsPrepayment: false, acceptsOnline: false, wallets: [.hebergement]),
+            terminals: ["T005"]),
+        PartnerSeed(record: PartnerRecord(
+            id: "P005", name: "Le Bistrot d'Arras", category: .restauration, address: "8 Grand'Place",
+            city: "Arras", phone: "03 21 00 00 05", email: "table@bistrot-arras.example",
+            website: "https://bistrot-arras.example", acceptsPrepayment: true, acceptsOnline: true,
+            wallets: [.restauration, .manuels]),
+            terminals: ["T006"]),
+    ]
+
+    static let firstNames = ["Léa", "Hugo", "Chloé", "Lucas", "Manon", "Nathan", "Inès", "Théo", "Camille", "Louis",
+                             "Jade", "Enzo", "Zoé", "Mathis", "Lina", "Noah", "Emma", "Tom", "Sarah", "Jules",
+                             "Anaïs", "Maxime", "Eva", "Rayan", "Clara", "Yanis"]
+    static let lastNames = ["Martin", "Bernard", "Dubois", "Lefebvre", "Leroy", "Moreau", "Lambert", "Dupont", "Fontaine",
+                            "Delattre", "Vasseur", "Lemaire", "Deschamps", "Carpentier", "Caron", "Dumont", "Lecomte",
+                            "Dufour", "Boulanger", "Desmet", "Poulain", "Cousin", "Hennebert", "Wattel", "Duhamel", "Bouchez"]
+
+    /// Creates the environment. Refuses a DIR holding a ledger unless `force`, which replaces it whole.
+    @discardableResult
+    public static func create(directory: String, force: Bool, now: Date = Date()) throws -> DemoManifest {
+        let layout = EnvironmentLayout(directory: directory)
+        let fileManager = FileManager.default
+        if layout.hasLedger {
+            guard force else { throw DemoError.ledgerExists(layout.directory) }
+            for name in [EnvironmentLayout.ledgerFile, EnvironmentLayout.ledgerFile + "-wal", EnvironmentLayout.ledgerFile + "-shm",
+                         EnvironmentLayout.manifestFile, "certs", "keys", "terminals"] {
+                try? fileManager.removeItem(atPath: layout.path(name))
+            }
+        }
+        try fileManager.createDirectory(atPath: layout.directory, withIntermediateDirectories: true)
+        try fileManager.createDirectory(atPath: layout.path("certs"), withIntermediateDirectories: true)
+        // Build under a temporary ledger name: a demo interrupted half-way leaves no ledger behind.
+        let buildingPath = layout.path(EnvironmentLayout.ledgerFile + ".building")
+        for suffix in ["", "-wal", "-shm"] { try? fileManager.removeItem(atPath: buildingPath + suffix) }
+
+        let masterKey = try IssuerMasterKey.create(layout: layout)
+        let ca = try PKIFiles.createCA(layout: layout)
+        try PKIFiles.issueServer(ca: ca, layout: layout)
+
+        var manifestPartners: [DemoManifest.Partner] = []
+        var manifestCards: [DemoManifest.Card] = []
+        do {
+            let ledger = try Ledger(path: buildingPath, actor: "operator")
+            try ledger.write(now: now) { tx in
+                for seed in partners {
+                    try tx.addPartner(seed.record)
+                    var terminals: [DemoManifest.Terminal] = []
+                    for terminalID in seed.terminals {
+                        let issued = try PKIFiles.issueTerminal(ca: ca, terminalID: terminalID, partnerID: seed.record.id, layout: layout)
+                        try tx.enrollTerminal(id: terminalID, partnerID: seed.record.id, certificateSHA256: issued.fingerprint)
+                        terminals.append(.init(id: terminalID, cert: EnvironmentLayout.terminalCertificateFile(terminalID),
+                                               key: EnvironmentLayout.terminalKeyFile(terminalID)))
+                    }
+                    let r = seed.record
+                    manifestPartners.append(.init(id: r.id, name: r.name, city: r.city, category: r.category.rawValue,
+                                                  acceptsPrepayment: r.acceptsPrepayment, acceptsOnline: r.acceptsOnline,
+                                                  wallets: r.wallets.map(\.rawValue), terminals: terminals))
+                }
+                manifestCards = try seedCards(tx, masterKey: masterKey)
+            }
+            let violations = try ledger.read { try $0.checkInvariants() }
+            precondition(violations.isEmpty, "the demo ledger breaks its own invariants: \(violations)")
+        }
+        let manifest = DemoManifest(
+            gateway: .init(host: defaultHost, port: defaultPort, ca: EnvironmentLayout.caCertificateFile),
+            partners: manifestPartners, cards: manifestCards)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        // The manifest names card keys (demo only): readable by its owner alone.
+        try SecretFile.write(path: layout.manifestPath, bytes: Array(try encoder.encode(manifest)))
+        try fileManager.moveItem(atPath: buildingPath, toPath: layout.ledgerPath)
+        return manifest
+    }
+
+    /// 20 active cards with money in two or three wallets, then one lost, one stolen, one whose only
+    /// wallet has expired and one whose wallets are empty.
+    static func seedCards(_ tx: LedgerTransaction, masterKey: IssuerMasterKey) throws -> [DemoManifest.Card] {
+        let situations = BeneficiarySituation.allCases
+        var cards: [DemoManifest.Card] = []
+        func issue(_ index: Int) throws -> CardRecord {
+            let beneficiary = BeneficiaryRecord(
+                dossier: "HDF-2026-\(String(1000 + index))", firstName: firstNames[index % firstNames.count],
+                lastName: lastNames[index % lastNames.count],
+                birthDate: LocalDate(year: 2005 + index % 5, month: 1 + index % 12, day: 1 + index % 28),
+                situation: situations[index % situations.count], boursier: index % 3 == 0)
+            return try tx.issueCard(beneficiary: beneficiary)
+        }
+        func record(_ card: CardRecord, status: CardStatus) throws {
+            let beneficiary = try tx.beneficiary(id: card.beneficiaryID)
+            let wallets = try tx.wallets(cardID: card.id).map {
+                DemoManifest.Wallet(code: $0.code.rawValue, balance: $0.availableCents, expires: $0.expiresOn.iso)
+            }
+            cards.append(.init(pan: card.pan.digits, key: Hex.encode(masterKey.cardKey(for: card.pan)), status: status.rawValue,
+                               beneficiary: .init(dossier: beneficiary.dossier, firstName: beneficiary.firstName,
+                                                  lastName: beneficiary.lastName),
+                               wallets: wallets))
+        }
+        let others: [WalletCode] = [.transport, .hebergement, .restauration]
+        for index in 0..<20 {
+            let card = try issue(index)
+            _ = try tx.loadWallet(pan: card.pan, code: .manuels, amountCents: 10_000, validMonths: nil)
+            _ = try tx.loadWallet(pan: card.pan, code: others[index % 3], amountCents: 5_000 + Int64(index) * 250, validMonths: nil)
+            if index % 4 == 0 {
+                _ = try tx.loadWallet(pan: card.pan, code: others[(index + 1) % 3], amountCents: 3_000, validMonths: nil)
+            }
+            try record(card, status: .active)
+        }
+        for (offset, status) in [CardStatus.lost, .stolen].enumerated() {
+            let card = try issue(20 + offset)
+            _ = try tx.loadWallet(pan: card.pan, code: .manuels, amountCents: 8_000, validMonths: nil)
+            _ = try tx.loadWallet(pan: card.pan, code: .transport, amountCents: 4_000, validMonths: nil)
+            try tx.setCardStatus(pan: card.pan, status: status)
+            try record(card, status: status)
+        }
+        let expired = try issue(22)
+        _ = try tx.loadWallet(pan: expired.pan, code: .manuels, amountCents: 6_000, validMonths: nil)
+        try tx.setWalletExpiry(pan: expired.pan, code: .manuels, expiresOn: tx.today.adding(days: -1))
+        try record(expired, status: .active)
+        let empty = try issue(23)
+        try tx.openWallet(card: empty, code: .manuels, expires: tx.today.adding(months: 6))
+        try tx.openWallet(card: empty, code: .restauration, expires: tx.today.adding(months: 12))
+        try record(empty, status: .active)
+        return cards
+    }
+}
