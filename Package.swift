@@ -8,6 +8,7 @@ import PackageDescription
 //   PartnerPKI       the partner CA, server and terminal certificates
 //   WireProtocol     framing, messages and codes of the socket protocol
 //   GatewayServer    the mutual-TLS server over the ledger
+//   GatewayClient    a terminal's connection to the gateway (pos, tests, bench)
 //   Provisioning     the demo environment and the operator's verbs
 //   CommandSupport   what every CLI shares: `--json` output, one-line errors, exit codes
 let package = Package(
@@ -15,6 +16,9 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "gateway", targets: ["GatewayTool"]),
+        // Drives the ledger directly, without the network: the two-process tests and the bench's ledger_only/s.
+        .executable(name: "ledger-load", targets: ["LedgerLoadTool"]),
+        .executable(name: "beneficiary", targets: ["BeneficiaryTool"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -49,16 +53,26 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .target(name: "GatewayServer", dependencies: [
-            "HDFDomain", "Ledger", "WireProtocol", "CardApplication", "PartnerPKI",
+            "HDFDomain", "Ledger", "WireProtocol", "CardApplication", "PartnerPKI", "Provisioning",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOTLS", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // A terminal's side of the socket protocol: the mutual-TLS connection, pipelined answers in order.
+        .target(name: "GatewayClient", dependencies: [
+            "WireProtocol", "CardApplication", "HDFDomain",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
         .target(name: "Provisioning", dependencies: [
             "HDFDomain", "Ledger", "CardApplication", "PartnerPKI",
@@ -68,6 +82,21 @@ let package = Package(
         ]),
         .executableTarget(name: "GatewayTool", dependencies: [
             "HDFDomain", "Ledger", "Provisioning", "GatewayServer", "CommandSupport", "PartnerPKI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // Tests that run the built executables as separate OS processes (ledger shared by processes,
+        // SIGKILL, the operator's CLI, later the server over real sockets).
+        .testTarget(name: "SystemTests", dependencies: ["Ledger", "HDFDomain", "Provisioning", "CardApplication"]),
+        .executableTarget(name: "BeneficiaryTool", dependencies: [
+            "Ledger", "HDFDomain", "CommandSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "LedgerLoadTool", dependencies: [
+            "Ledger", "HDFDomain", "CommandSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "LedgerTests", dependencies: [

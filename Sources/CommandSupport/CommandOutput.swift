@@ -67,6 +67,36 @@ public enum CommandOutput {
             exit(0)
         } catch let error as CleanExit {
             root.exit(withError: error)
+        } catch let error as ExitCode {
+            exit(error.rawValue)
+        } catch {
+            fail(error, json: json)
+        }
+    }
+
+    /// The same for a root command with async subcommands.
+    public static func mainAsync<Root: AsyncParsableCommand>(_ root: Root.Type,
+                                                           arguments: [String] = Array(CommandLine.arguments.dropFirst())) async -> Never {
+        let json = arguments.contains("--json")
+        var command: ParsableCommand
+        do {
+            command = try root.parseAsRoot(arguments)
+        } catch {
+            if root.exitCode(for: error) == .success { root.exit(withError: error) }
+            let message = root.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+            fail(Refusal(code: "usage", message), json: json)
+        }
+        do {
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            exit(0)
+        } catch let error as CleanExit {
+            root.exit(withError: error)
+        } catch let error as ExitCode {
+            exit(error.rawValue)
         } catch {
             fail(error, json: json)
         }

@@ -1,7 +1,12 @@
 import ArgumentParser
 import CommandSupport
 import Foundation
+import GatewayServer
 import HDFDomain
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
 import Ledger
 import PartnerPKI
 import Provisioning
@@ -10,14 +15,14 @@ extension LedgerError: CommandOutput.CodedError {}
 
 /// `gateway`: the operator's tool and the server (contract §1).
 @main
-struct GatewayCommand: ParsableCommand {
+struct GatewayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gateway",
         abstract: "The Génération #HDF partner gateway: demo environment, operator's verbs, checks and the server.",
         subcommands: [DemoCommand.self, ServeCommand.self, CheckCommand.self, PartnerCommand.self,
                       TerminalCommand.self, CardCommand.self, WalletCommand.self])
 
-    static func main() { CommandOutput.main(GatewayCommand.self) }
+    static func main() async { await CommandOutput.mainAsync(GatewayCommand.self) }
 }
 
 struct DirectoryOptions: ParsableArguments {
@@ -255,14 +260,38 @@ struct WalletCommand: ParsableCommand {
     }
 }
 
-struct ServeCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve the gateway on DIR's ledger.")
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve the gateway on DIR's ledger (mutual TLS).")
     @OptionGroup var options: DirectoryOptions
-    @Option var host: String = "127.0.0.1"
-    @Option var port: Int = 8583
+    @Option var host: String = DemoEnvironment.defaultHost
+    @Option var port: Int = DemoEnvironment.defaultPort
+    @Option(name: .customLong("metrics-port"), help: "Prometheus text on http://127.0.0.1:PORT/metrics (0: any free port; -1: off).")
+    var metricsPort: Int = 9583
+    @Option(name: .customLong("log-level"), help: "trace, debug, info (one line per request), notice, warning, error.")
+    var logLevel: String = "info"
 
-    func run() throws {
-        throw CommandOutput.Refusal(code: "not_available", "the server arrives with the gateway issue")
+    func run() async throws {
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw CommandOutput.Refusal(code: "usage", "unknown log level '\(logLevel)'")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardOutput(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let logger = Logger(label: "gateway")
+        let server = try GatewayServer(
+            configuration: GatewayConfiguration(directory: options.dir, host: host, port: port,
+                                                metricsPort: metricsPort < 0 ? nil : metricsPort),
+            logger: logger, prometheus: registry)
+        try await server.start()
+        // One line that scripts wait for: the gateway accepts connections from here on.
+        print("gateway ready on \(host):\(server.boundPort ?? port)")
+        fflush(nil)
+        let group = ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
     }
 }
 

@@ -53,11 +53,11 @@ public struct PartnerCA: Sendable, CustomStringConvertible {
 
     public var certificatePEM: String {
         // Serialising a certificate that parsed or was just built cannot fail.
-        (try? certificate.serializeAsPEM().pemString) ?? ""
+        PEMText.terminated((try? certificate.serializeAsPEM().pemString) ?? "")
     }
 
     /// PKCS#8 PEM of the CA key, for `ca.key` (mode 0600). Never log it.
-    public var privateKeyPEM: String { privateKey.pemRepresentation }
+    public var privateKeyPEM: String { PEMText.terminated(privateKey.pemRepresentation) }
 
     public var fingerprint: String { Fingerprint.sha256(of: certificate) }
 
@@ -198,10 +198,10 @@ public struct PartnerCA: Sendable, CustomStringConvertible {
             throw PKIError(.certificateCreation, "cannot create the certificate for \(subject): \(error)")
         }
         let pem: String
-        do { pem = try leaf.serializeAsPEM().pemString } catch {
+        do { pem = PEMText.terminated(try leaf.serializeAsPEM().pemString) } catch {
             throw PKIError(.certificateCreation, "cannot encode the certificate for \(subject): \(error)")
         }
-        return IssuedCredential(certificate: leaf, certificatePEM: pem, privateKeyPEM: key.pemRepresentation,
+        return IssuedCredential(certificate: leaf, certificatePEM: pem, privateKeyPEM: PEMText.terminated(key.pemRepresentation),
                                 fingerprint: Fingerprint.sha256(of: leaf))
     }
 
@@ -248,6 +248,11 @@ public enum Fingerprint {
         try? serializer.serialize(certificate)
         return sha256(ofDER: serializer.serializedBytes)
     }
+}
+
+enum PEMText {
+    /// Files end with a newline, so `cat ca.pem T001.pem` gives a valid bundle.
+    static func terminated(_ pem: String) -> String { pem.hasSuffix("\n") ? pem : pem + "\n" }
 }
 
 enum IPAddress {

@@ -34,6 +34,14 @@ public struct CardData: Sendable, Hashable, CustomStringConvertible, CustomDebug
         self.cryptogramHex = cryptogramHex.lowercased()
     }
 
+    /// For hex already checked and lower-cased by the parser.
+    init(pan: PAN, atc: UInt16, lowercaseUnpredictableNumberHex: String, lowercaseCryptogramHex: String) {
+        self.pan = pan
+        self.atc = atc
+        self.unpredictableNumberHex = lowercaseUnpredictableNumberHex
+        self.cryptogramHex = lowercaseCryptogramHex
+    }
+
     public var description: String {
         "card \(pan.masked) atc \(atc) un \(unpredictableNumberHex) cryptogram \(cryptogramHex)"
     }
@@ -61,9 +69,9 @@ public enum RequestBody: Sendable, Equatable, CustomStringConvertible {
     /// `of`: the `stan` of the purchase or redemption to undo.
     case reverse(of: String)
     case cancel(stan: String, txn: String)
-    /// `code`: normalised (see `VoucherCode.normalize`).
+    /// `code`: normalised (see `VoucherCodeText.normalize`).
     case voucherCheck(code: String)
-    /// `code`: normalised (see `VoucherCode.normalize`).
+    /// `code`: normalised (see `VoucherCodeText.normalize`).
     case voucherRedeem(stan: String, code: String)
     /// At most one of `card` and `pan`; neither: all the partner's online payments of the last 30 days.
     case onlineList(stan: String, card: CardData?, pan: PAN?)
@@ -190,7 +198,7 @@ public struct Request: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// Voucher codes are read case-insensitively, with or without separators (contract §3).
-public enum VoucherCode {
+public enum VoucherCodeText {
     /// The code without spaces and dashes, ASCII letters in upper case ("ab12-cd 34" → "AB12CD34").
     public static func normalize(_ text: String) -> String {
         var bytes: [UInt8] = []

@@ -20,9 +20,9 @@ public enum WireLimits {
     public static let maximumTxnCharacters = 64
     /// A voucher `code` as sent: 1 to 64 characters (Unicode scalars), before normalisation.
     public static let maximumVoucherCodeCharacters = 64
-    /// A request's `type`: 1 to 64 characters (Unicode scalars); longer is a format error, not an
-    /// unknown type, so that an echoed type always fits a response frame.
-    public static let maximumTypeCharacters = 64
+    /// An unknown `type` is echoed in its `12` response only up to 64 characters (Unicode scalars), so
+    /// that the response always fits a frame; a longer one is answered with type `"error"`.
+    public static let maximumEchoedTypeCharacters = 64
     /// How deeply arrays and objects may nest in one frame (the parser is recursive).
     public static let maximumJSONNestingDepth = 32
     /// A card's `un` (unpredictable number): 4 bytes as 8 hex digits.

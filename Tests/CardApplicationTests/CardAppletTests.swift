@@ -38,7 +38,7 @@ struct CardAppletTests {
         #expect(applet.atc == 2)
 
         // The raw answer layout: ATC BE2, cryptogram 8, 90 00.
-        let raw = applet.process(hex("80ae00000e00000000000000000003d20000000000"))
+        let raw = applet.process(hex("80ae00000e000000000000000003d20000000000"))
         #expect(raw.count == 12)
         #expect(Array(raw[0..<2]) == [0x00, 0x03])
         #expect(Array(raw[10...]) == [0x90, 0x00])
@@ -94,13 +94,13 @@ struct CardAppletTests {
 
     @Test(arguments: [
         "80ae00000d000000000000000003d2000000", // 13 data bytes
-        "80ae00000f00000000000000000003d20000000000", // 15 data bytes, no Le
+        "80ae00000f000000000000000003d2000000000000", // 15 data bytes, no Le
         "80ae0000", "80ae000000", // no data
-        "80ae00000e00000000000000000003d20000000009", // Le 9 < 10 answer bytes
+        "80ae00000e000000000000000003d20000000009", // Le 9 < 10 answer bytes
         "80ca005a0100", // GET PAN with data
         "80ca005a0f", // GET PAN with Le 15 < 16
         "80ca005a01", // GET PAN Le 1
-        "80ae00000e00000000000000000003d2000000", // Lc 14, 13 follow
+        "80ae00000e000000000000000003d2000000", // Lc 14, 13 follow
     ])
     func wrongLengthAfterSelect(hexAPDU: String) {
         var applet = selected()
@@ -131,8 +131,8 @@ struct CardAppletTests {
     @Test func parameterErrors() {
         var applet = selected()
         #expect(applet.process(hex("80ca015a00")) == [0x6A, 0x88]) // GET DATA of another tag
-        #expect(applet.process(hex("80ca009f3600")) == [0x6A, 0x88])
-        #expect(applet.process(hex("80ae01000e00000000000000000003d20000000000")) == [0x6A, 0x86])
+        #expect(applet.process(hex("80ca9f3600")) == [0x6A, 0x88])
+        #expect(applet.process(hex("80ae01000e000000000000000003d20000000000")) == [0x6A, 0x86])
         #expect(applet.process(hex("00a4000008f048444647454e3100")) == [0x6A, 0x86])
         #expect(applet.atc == 0)
     }
@@ -166,9 +166,9 @@ struct CardAppletTests {
     @Test func errorsDoNotMoveTheATC() {
         var applet = selected(atc: 41)
         _ = applet.process(hex("80ae00000d000000000000000003d2000000"))
-        _ = applet.process(hex("80ae01000e00000000000000000003d20000000000"))
+        _ = applet.process(hex("80ae01000e000000000000000003d20000000000"))
         #expect(applet.atc == 41)
-        _ = applet.process(hex("80ae00000e00000000000000000003d20000000000"))
+        _ = applet.process(hex("80ae00000e000000000000000003d20000000000"))
         #expect(applet.atc == 42)
     }
 

@@ -41,6 +41,8 @@ struct PartnerCATests {
         let years = certificate.notValidAfter.timeIntervalSince(now) / (365.25 * 86_400)
         #expect(years > 1.9 && years < 2.1)
         #expect(terminal.privateKeyPEM.hasPrefix("-----BEGIN PRIVATE KEY-----"))
+        #expect(terminal.privateKeyPEM.hasSuffix("-----END PRIVATE KEY-----\n"))
+        #expect(terminal.certificatePEM.hasSuffix("-----END CERTIFICATE-----\n"))
         #expect(terminal.fingerprint == Fingerprint.sha256(ofDER: try PEMDocument(pemString: terminal.certificatePEM).derBytes))
         let again = try ca.issueTerminalCertificate(terminalID: "T001", partnerID: "P001")
         #expect(again.certificate.serialNumber != certificate.serialNumber)
@@ -97,6 +99,7 @@ struct PartnerCATests {
         let loaded = try PartnerCA.load(certificatePath: dir.file("ca.pem"), keyPath: dir.file("ca.key"))
         #expect(loaded.certificate == ca.certificate)
         #expect(loaded.fingerprint == ca.fingerprint)
+        #expect(loaded.certificatePEM == ca.certificatePEM)
         let issued = try loaded.issueTerminalCertificate(terminalID: "T002", partnerID: "P002")
         #expect(ca.certificate.publicKey.isValidSignature(issued.certificate.signature, for: issued.certificate))
     }
@@ -256,14 +259,39 @@ struct TerminalIdentityTests {
         #expect(try TerminalIdentity(certificatePEM: terminal.certificatePEM) == identity)
     }
 
+    /// Fixtures made once with `openssl req -x509 -newkey ec ... -subj "/CN=T001"` (their keys were discarded):
+    /// identity extraction only reads them.
+    static let withoutOrganization = """
+        -----BEGIN CERTIFICATE-----
+        MIIBdTCCARugAwIBAgIUCfO7ZZc3leiWZsh9CRURpS255/swCgYIKoZIzj0EAwIw
+        DzENMAsGA1UEAwwEVDAwMTAgFw0yNjExMjYyMTMwMjhaGA8yMTI2MTEwMjIxMzAy
+        OFowDzENMAsGA1UEAwwEVDAwMTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABJt7
+        JNlaWcTWFv5WLG4cUw2yhneVPEHMLgFk0E4TnPd6mP21sSUF141+4GnB9S8FRFeX
+        NgC46BC0pKMqtpVHgaCjUzBRMB0GA1UdDgQWBBSjQC/OvOzZJcuo0Tz5m5R8qzfv
+        mTAfBgNVHSMEGDAWgBSjQC/OvOzZJcuo0Tz5m5R8qzfvmTAPBgNVHRMBAf8EBTAD
+        AQH/MAoGCCqGSM49BAMCA0gAMEUCIQCLjG55GxFgEyGfRuYbLqfhrQCZFdWV3VPI
+        imtVWouUZwIgT2Mfu2qGRkoxwrj+AFIQId+nxGnjfPW+0/GEPf2+xtc=
+        -----END CERTIFICATE-----
+        """
+
+    /// `-subj "/CN=T001/CN=T002/O=P001"`
+    static let twoCommonNames = """
+        -----BEGIN CERTIFICATE-----
+        MIIBsjCCAVegAwIBAgIURnYjBlKzyM0DJU49hVCBn8wB3uIwCgYIKoZIzj0EAwIw
+        LTENMAsGA1UEAwwEVDAwMTENMAsGA1UEAwwEVDAwMjENMAsGA1UECgwEUDAwMTAg
+        Fw0yNjExMjYyMTMwMjhaGA8yMTI2MTEwMjIxMzAyOFowLTENMAsGA1UEAwwEVDAw
+        MTENMAsGA1UEAwwEVDAwMjENMAsGA1UECgwEUDAwMTBZMBMGByqGSM49AgEGCCqG
+        SM49AwEHA0IABOAjveXJfLqDIEGTg7ipu01Z8oOevu0xZAyD78RoNYTgj+vjd/QI
+        DDSILjFugXGx90YJPOPQcMsXvdN9J4M6eqCjUzBRMB0GA1UdDgQWBBSGXAunWCdd
+        tqw69JWAwqjhPHPbUTAfBgNVHSMEGDAWgBSGXAunWCddtqw69JWAwqjhPHPbUTAP
+        BgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0kAMEYCIQD/LECInwJOSzq4/GUy
+        TkcGEMAn7D4ExeMAQqAO4hJPWAIhAJHH/PuYvbOEiMDfRIBfrcIXjy1K4doCYPen
+        GMI75YHk
+        -----END CERTIFICATE-----
+        """
+
     @Test func missingOrganizationIsAnError() throws {
-        let key = P256.Signing.PrivateKey()
-        let name = try DistinguishedName { CommonName("T001") }
-        let certificate = try Certificate(
-            version: .v3, serialNumber: .init(), publicKey: .init(key.publicKey),
-            notValidBefore: Date(), notValidAfter: Date().addingTimeInterval(86_400),
-            issuer: name, subject: name, signatureAlgorithm: .ecdsaWithSHA256,
-            extensions: Certificate.Extensions(), issuerPrivateKey: .init(key))
+        let certificate = try Certificate(pemEncoded: Self.withoutOrganization)
         do {
             _ = try TerminalIdentity(certificate: certificate)
             Issue.record("a certificate without O names no partner")
@@ -274,14 +302,20 @@ struct TerminalIdentityTests {
     }
 
     @Test func twoCommonNamesAreAnError() throws {
-        let key = P256.Signing.PrivateKey()
-        let name = try DistinguishedName { CommonName("T001"); CommonName("T002"); OrganizationName("P001") }
-        let certificate = try Certificate(
-            version: .v3, serialNumber: .init(), publicKey: .init(key.publicKey),
-            notValidBefore: Date(), notValidAfter: Date().addingTimeInterval(86_400),
-            issuer: name, subject: name, signatureAlgorithm: .ecdsaWithSHA256,
-            extensions: Certificate.Extensions(), issuerPrivateKey: .init(key))
-        #expect(throws: PKIError.self) { try TerminalIdentity(certificate: certificate) }
+        do {
+            _ = try TerminalIdentity(certificatePEM: Self.twoCommonNames)
+            Issue.record("two CNs are ambiguous")
+        } catch {
+            #expect(error.code == .missingSubjectAttribute)
+            #expect(error.reason.contains("2 CN"))
+        }
+    }
+
+    @Test func aCertificateOfAnotherCAStillHasAnIdentityButDoesNotVerify() async throws {
+        let ca = try PartnerCA.create()
+        let der = try PEMDocument(pemString: Self.twoCommonNames).derBytes
+        let result = await PartnerChainVerifier(caCertificate: ca.certificate).verifyTerminal(certificateDER: der)
+        #expect(throws: ChainVerificationFailure.self) { try result.get() }
     }
 
     @Test func garbageDERIsAnError() {

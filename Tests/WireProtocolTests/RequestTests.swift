@@ -85,9 +85,9 @@ struct RequestTests {
 
     @Test("a rejection says why, without the full PAN")
     func rejectionReason() {
-        let bytes = Array(#"{"type":"balance","id":"b","stan":"B1","card":{"pan":"9250123456789014","atc":1,"un":"a1b2c3d4","cryptogram":"b968a5de76835732"}}"#.utf8)
+        let frame = ByteBuffer(string: #"{"type":"balance","id":"b","stan":"B1","card":{"pan":"9250123456789014","atc":1,"un":"a1b2c3d4","cryptogram":"b968a5de76835732"}}"#)
         do {
-            _ = try bytes.withUnsafeBytes { raw in try RequestParser.parseRequest(raw) }
+            _ = try RequestParser.parseRequest(frame: frame)
             Issue.record("accepted a Luhn-failing PAN")
         } catch {
             #expect(error.code == .unknownCard)
@@ -112,11 +112,37 @@ struct RequestTests {
         }
     }
 
+    @Test("a frame cut short anywhere is unreadable, answered 30 as an error")
+    func truncations() {
+        let bytes = Array(FingerprintTests.purchase.utf8)
+        for length in 0..<bytes.count {
+            #expect(RequestParser.parse(bytes[..<length]) == .reject(type: nil, id: nil, code: .formatError),
+                    "cut at \(length)")
+        }
+    }
+
+    @Test("any single byte changed gives an outcome, never a crash; a refusal is never 00")
+    func mutations() {
+        let bytes = Array(FingerprintTests.purchase.utf8)
+        var accepted = 0
+        for index in bytes.indices {
+            for replacement: UInt8 in [0x00, 0x22, 0x2C, 0x30, 0x39, 0x5C, 0x7B, 0x7D, 0xC3, 0xFF] {
+                var mutated = bytes
+                mutated[index] = replacement
+                switch RequestParser.parse(mutated) {
+                case .request: accepted += 1
+                case .reject(_, _, let code): #expect(!code.isApproval)
+                }
+            }
+        }
+        #expect(accepted > 0)
+    }
+
     @Test("voucher codes are normalised")
     func voucherNormalisation() {
-        #expect(VoucherCode.normalize("ab12-cd 34") == "AB12CD34")
-        #expect(VoucherCode.normalize("--  ") == "")
-        #expect(VoucherCode.normalize("été") == "éTé")
+        #expect(VoucherCodeText.normalize("ab12-cd 34") == "AB12CD34")
+        #expect(VoucherCodeText.normalize("--  ") == "")
+        #expect(VoucherCodeText.normalize("été") == "éTé")
     }
 }
 

@@ -1,0 +1,30 @@
+# Entry points (contract §1). Every target installs what it needs first.
+SWIFT ?= swift
+DEMO_DIR ?= var/demo
+HOST ?= 127.0.0.1
+PORT ?= 8583
+
+.PHONY: deps build build-release run test bench clean
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build
+
+build-release: deps
+	$(SWIFT) build -c release
+
+# Creates ./var/demo on first use, then serves it on 127.0.0.1:8583.
+run: build
+	@scripts/run.sh "$(DEMO_DIR)" "$(HOST)" "$(PORT)"
+
+# Everything: swift test (unit, property-based, multi-process, end-to-end) and the interoperability tests.
+test: deps
+	@scripts/test.sh
+
+bench: build-release
+	@scripts/bench.sh
+
+clean:
+	rm -rf .build var

@@ -1,0 +1,309 @@
+import CardApplication
+import Crypto
+import Foundation
+import HDFDomain
+import Ledger
+import Provisioning
+import WireProtocol
+
+/// The terminal a connection's client certificate names, fixed at its handshake.
+public struct TerminalContext: Sendable, Hashable {
+    public let terminalID: String
+    public let partnerID: String
+    public init(terminalID: String, partnerID: String) {
+        self.terminalID = terminalID
+        self.partnerID = partnerID
+    }
+}
+
+/// What the gateway decided for one request.
+public struct Decision: Sendable {
+    public let response: [UInt8]
+    public let code: ResponseCode
+    /// A revoked terminal's connection is closed after this answer.
+    public let closeConnection: Bool
+    /// For the log line: masked, never the full PAN.
+    public let maskedPAN: String?
+}
+
+/// Every business decision of the gateway, on one ledger transaction: the stan rules, the card checks
+/// (cryptogram, ATC, status) and the operations. No networking here, so it is tested without sockets.
+/// Runs on the single authorisation thread only.
+public final class Authorizer {
+    let cardKeys: CardKeys
+    var voucherGuard = VoucherGuessingGuard()
+
+    public init(masterKey: IssuerMasterKey) {
+        self.cardKeys = CardKeys(masterKey: masterKey)
+    }
+
+    /// Decides `request` inside the open transaction `tx`. Throws only on storage failures (then the
+    /// caller answers `96` and the request's savepoint is rolled back: nothing changed).
+    public func decide(_ request: Request, terminal: TerminalContext, tx: LedgerTransaction) throws -> Decision {
+        var maskedPAN: String?
+        switch request.body {
+        case .purchase(_, _, _, let card, _, _), .balance(_, let card): maskedPAN = card.pan.masked
+        case .onlineList(_, let card, let pan): maskedPAN = card?.pan.masked ?? pan?.masked
+        default: break
+        }
+
+        let terminalRecord = try? tx.terminal(id: terminal.terminalID)
+        guard let terminalRecord, terminalRecord.status == .active, terminalRecord.partnerID == terminal.partnerID else {
+            let response = Response(to: request, code: .notPermittedToTerminal, message: "Terminal révoqué")
+            try tx.audit(actor: "terminal:\(terminal.terminalID)", action: request.type.rawValue, subject: maskedPAN ?? "",
+                         result: ResponseCode.notPermittedToTerminal.rawValue, detail: "terminal revoked or unknown")
+            return Decision(response: response.encode(), code: .notPermittedToTerminal, closeConnection: true, maskedPAN: maskedPAN)
+        }
+
+        var fingerprint: String?
+        if let stan = request.stan {
+            let digest = SHA256.hash(data: Array(request.contentFingerprint.utf8))
+            let hex = Hex.encode(digest)
+            fingerprint = hex
+            if let record = try tx.stan(terminalID: terminal.terminalID, stan: stan) {
+                if let seen = record.fingerprint {
+                    let response: Response
+                    if seen != hex {
+                        response = Response(to: request, code: .duplicateTransmission)
+                    } else if record.reversed && (request.type == .purchase || request.type == .voucherRedeem) {
+                        // The retransmission of a reversed purchase must not look approved.
+                        response = Response(to: request, code: .doNotHonour, message: "Opération annulée")
+                    } else {
+                        let replay = try replayed(record.response ?? [], id: request.id)
+                        try audit(tx, terminal, request, maskedPAN, replay.code, "retransmission")
+                        return Decision(response: replay.bytes, code: replay.code, closeConnection: false, maskedPAN: maskedPAN)
+                    }
+                    try audit(tx, terminal, request, maskedPAN, response.code, "stan seen before")
+                    return Decision(response: response.encode(), code: response.code, closeConnection: false, maskedPAN: maskedPAN)
+                }
+                // Only a reversal named this stan so far: the late original is declined, and remembered so.
+                let response = Response(to: request, code: .doNotHonour, message: "Opération annulée")
+                let bytes = response.encode()
+                try tx.recordStan(terminalID: terminal.terminalID, stan: stan, fingerprint: hex, response: bytes)
+                try audit(tx, terminal, request, maskedPAN, .doNotHonour, "reversed before it arrived")
+                return Decision(response: bytes, code: .doNotHonour, closeConnection: false, maskedPAN: maskedPAN)
+            }
+        }
+
+        let response = try handle(request, terminal: terminal, tx: tx)
+        let bytes = response.encode()
+        if let stan = request.stan, let fingerprint, response.code != .systemError {
+            try tx.recordStan(terminalID: terminal.terminalID, stan: stan, fingerprint: fingerprint, response: bytes)
+        }
+        try audit(tx, terminal, request, maskedPAN, response.code, "")
+        return Decision(response: bytes, code: response.code, closeConnection: false, maskedPAN: maskedPAN)
+    }
+
+    func audit(_ tx: LedgerTransaction, _ terminal: TerminalContext, _ request: Request, _ maskedPAN: String?,
+               _ code: ResponseCode, _ note: String) throws {
+        var detail = request.stan.map { "stan=\($0)" } ?? ""
+        if !note.isEmpty { detail += detail.isEmpty ? note : " \(note)" }
+        try tx.audit(actor: "terminal:\(terminal.terminalID)", action: request.type.rawValue, subject: maskedPAN ?? "",
+                     result: code.rawValue, detail: detail)
+    }
+
+    /// The first response again, with this request's id (a retransmission may carry a new one).
+    func replayed(_ stored: [UInt8], id: String) throws -> (bytes: [UInt8], code: ResponseCode) {
+        guard case .object(var members) = try JSONValue.parse(stored),
+              let codeText = members.first(where: { $0.0 == "code" })?.1.stringValue,
+              let code = ResponseCode(rawValue: codeText) else {
+            throw LedgerError.storage("a stored response is unreadable")
+        }
+        if let index = members.firstIndex(where: { $0.0 == "id" }) { members[index].1 = .string(id) }
+        return (JSONValue.object(members).encoded(), code)
+    }
+
+    /// Runs one ledger operation in its own savepoint: a refusal (a `LedgerError`) rolls back just that
+    /// operation and becomes its response code; anything else is a storage failure and propagates.
+    func attempt<T>(_ tx: LedgerTransaction, _ body: () throws -> T) throws -> Result<T, LedgerError> {
+        do {
+            return .success(try tx.savepoint(body))
+        } catch let error as LedgerError {
+            if case .storage = error { throw error }
+            if case .busy = error { throw error }
+            return .failure(error)
+        }
+    }
+
+    /// Checks a card request: known card (`14`), cryptogram over exactly this amount (`63`), ATC above
+    /// the last accepted one (`63`); then records the ATC. The card's status is checked by the caller.
+    func verifyCard(_ data: CardData, amountCents: Int64, tx: LedgerTransaction) throws -> Result<CardRecord, CardRefusal> {
+        guard let card = try? tx.card(pan: data.pan) else { return .failure(CardRefusal(code: .unknownCard)) }
+        guard let cardRequest = try? CardRequest(panDigits: data.pan.digits, atc: Int(data.atc),
+                                                 unHex: data.unpredictableNumberHex, cryptogramHex: data.cryptogramHex) else {
+            return .failure(CardRefusal(code: .formatError))
+        }
+        guard cardRequest.verify(key: cardKeys.key(for: card.pan), amountCents: amountCents) else {
+            return .failure(CardRefusal(code: .securityViolation))
+        }
+        guard data.atc > card.lastATC else { return .failure(CardRefusal(code: .securityViolation)) }
+        try tx.acceptATC(cardID: card.id, atc: data.atc)
+        return .success(card)
+    }
+
+    func refusal(_ request: Request, _ error: LedgerError) -> Response {
+        Response(to: request, code: error.responseCode)
+    }
+
+    func handle(_ request: Request, terminal: TerminalContext, tx: LedgerTransaction) throws -> Response {
+        switch request.body {
+        case .echo:
+            return Response(to: request, code: .approved, fields: [("server_time", .string(ParisCalendar.isoTimestamp(millis: tx.nowMillis)))])
+
+        case .purchase(let stan, let amountCents, _, let cardData, let wallet, let allowPartial):
+            let card: CardRecord
+            switch try verifyCard(cardData, amountCents: amountCents, tx: tx) {
+            case .failure(let refusal): return Response(to: request, code: refusal.code)
+            case .success(let verified): card = verified
+            }
+            switch try attempt(tx, {
+                try tx.purchase(card: card, partnerID: terminal.partnerID, terminalID: terminal.terminalID, stan: stan,
+                                amountCents: amountCents, wallet: wallet, allowPartial: allowPartial)
+            }) {
+            case .failure(let error): return refusal(request, error)
+            case .success(let approval):
+                return Response(to: request, code: approval.isPartial ? .partialApproval : .approved, fields: [
+                    ("txn", .string(approval.txn)), ("auth_code", .string(approval.authCode)),
+                    ("amount", .int(approval.approvedCents)), ("wallet", .string(approval.wallet.rawValue)),
+                    ("balance", .int(approval.balanceAfterCents)),
+                ])
+            }
+
+        case .balance(_, let cardData):
+            let card: CardRecord
+            switch try verifyCard(cardData, amountCents: 0, tx: tx) {
+            case .failure(let refusal): return Response(to: request, code: refusal.code)
+            case .success(let verified): card = verified
+            }
+            if case .failure(let error) = try attempt(tx, { try tx.requireActive(card) }) { return refusal(request, error) }
+            let partner = try tx.partner(id: terminal.partnerID)
+            let wallets: [JSONValue] = try tx.wallets(cardID: card.id).map { wallet in
+                .object([
+                    ("code", .string(wallet.code.rawValue)), ("label", .string(wallet.code.label)),
+                    ("balance", .int(wallet.availableCents)), ("expires", .string(wallet.expiresOn.iso)),
+                    ("usable_here", .bool(partner.wallets.contains(wallet.code) && !wallet.isExpired(on: tx.today))),
+                ])
+            }
+            return Response(to: request, code: .approved, fields: [("wallets", .array(wallets))])
+
+        case .reverse(let of):
+            let record = try tx.stan(terminalID: terminal.terminalID, stan: of)
+            if record?.reversed != true {
+                if record != nil {
+                    if case .failure(let error) = try attempt(tx, { try tx.reversePayment(terminalID: terminal.terminalID, stan: of) }) {
+                        // Nothing to give back (already cancelled by the partner): the reversal is still remembered.
+                        _ = error
+                    }
+                }
+                try tx.markStanReversed(terminalID: terminal.terminalID, stan: of)
+            }
+            return Response(to: request, code: .approved, fields: [("of", .string(of))])
+
+        case .cancel(let stan, let txn):
+            switch try attempt(tx, {
+                try tx.cancelPayment(txn: txn, partnerID: terminal.partnerID, terminalID: terminal.terminalID, stan: stan)
+            }) {
+            case .failure(let error): return refusal(request, error)
+            case .success(let result):
+                return Response(to: request, code: .approved, fields: [
+                    ("txn", .string(result.txn)), ("original", .string(result.originalTxn)), ("amount", .int(result.amountCents)),
+                ])
+            }
+
+        case .voucherCheck(let text):
+            return try voucherRequest(request, text: text, terminal: terminal, tx: tx) { code in
+                let voucher = try tx.checkVoucher(code: code, partnerID: terminal.partnerID)
+                let status: ResponseCode
+                switch voucher.status {
+                case .issued: status = .approved
+                case .redeemed: status = .voucherAlreadyRedeemed
+                case .cancelled: status = .voucherCancelled
+                case .expired: status = .expired
+                }
+                return Response(to: request, code: status, fields: [("voucher", .object([
+                    ("code", .string(voucher.code.grouped)), ("amount", .int(voucher.amountCents)),
+                    ("wallet", .string(voucher.wallet.rawValue)), ("status", .string(voucher.status.rawValue)),
+                    ("expires", .string(voucher.expiresOn.iso)),
+                ]))])
+            }
+
+        case .voucherRedeem(let stan, let text):
+            return try voucherRequest(request, text: text, terminal: terminal, tx: tx) { code in
+                // A voucher found expired is released in its own step, so the release stays even though
+                // the redemption is refused.
+                _ = try? tx.savepoint { try tx.voucher(code: code) }
+                let result = try tx.redeemVoucher(code: code, partnerID: terminal.partnerID, terminalID: terminal.terminalID, stan: stan)
+                return Response(to: request, code: .approved, fields: [("txn", .string(result.txn)), ("amount", .int(result.amountCents))])
+            }
+
+        case .onlineList(_, let cardData, let pan):
+            var cardID: Int64?
+            if let cardData {
+                switch try verifyCard(cardData, amountCents: 0, tx: tx) {
+                case .failure(let refusal): return Response(to: request, code: refusal.code)
+                case .success(let card): cardID = card.id
+                }
+            } else if let pan {
+                guard let card = try? tx.card(pan: pan) else { return Response(to: request, code: .unknownCard) }
+                cardID = card.id
+            }
+            let payments: [JSONValue] = try tx.onlinePayments(partnerID: terminal.partnerID, cardID: cardID).map { payment in
+                .object([
+                    ("txn", .string(payment.txn)), ("amount", .int(payment.amountCents)), ("wallet", .string(payment.wallet.rawValue)),
+                    ("created", .string(ParisCalendar.isoTimestamp(millis: payment.createdAtMillis))),
+                    ("status", .string(payment.status.rawValue)),
+                ])
+            }
+            return Response(to: request, code: .approved, fields: [("payments", .array(payments))])
+
+        case .status(let of):
+            guard let record = try tx.stan(terminalID: terminal.terminalID, stan: of) else {
+                return Response(to: request, code: .recordNotFound)
+            }
+            let original: JSONValue
+            if let stored = record.response {
+                original = try JSONValue.parse(stored)
+            } else {
+                // Only reversed so far: the answer its late original would get.
+                original = Response(type: "unknown", id: nil, code: .doNotHonour, message: "Opération annulée").jsonValue
+            }
+            return Response(to: request, code: .approved, fields: [("original", original)])
+
+        case .totals(let day):
+            let totals = try tx.totals(terminalID: terminal.terminalID, partnerID: terminal.partnerID, day: day)
+            func value(_ total: CountAndAmount) -> JSONValue {
+                .object([("count", .int(Int64(total.count))), ("amount", .int(total.amountCents))])
+            }
+            return Response(to: request, code: .approved, fields: [
+                ("date", .string(day.iso)), ("purchases", value(totals.purchases)), ("cancellations", value(totals.cancellations)),
+                ("vouchers", value(totals.vouchers)), ("online", value(totals.online)),
+            ])
+        }
+    }
+
+    /// The voucher rules common to check and redeem: the guessing guard, a mistyped code (`30`) told apart
+    /// from an unknown one (`25`), then the operation.
+    func voucherRequest(_ request: Request, text: String, terminal: TerminalContext, tx: LedgerTransaction,
+                        _ body: (HDFDomain.VoucherCode) throws -> Response) throws -> Response {
+        let now = tx.nowMillis
+        if voucherGuard.isLockedOut(terminal.terminalID, nowMillis: now) {
+            return Response(to: request, code: .doNotHonour, message: "Trop d'essais, attendez")
+        }
+        guard let code = try? HDFDomain.VoucherCode(parsing: text) else {
+            voucherGuard.recordFailure(terminal.terminalID, nowMillis: now)
+            return Response(to: request, code: .formatError, message: "Code de bon mal saisi")
+        }
+        switch try attempt(tx, { try body(code) }) {
+        case .success(let response): return response
+        case .failure(let error):
+            if case .unknownVoucher = error { voucherGuard.recordFailure(terminal.terminalID, nowMillis: now) }
+            return refusal(request, error)
+        }
+    }
+}
+
+
+/// A card check's refusal, as the code a terminal gets.
+struct CardRefusal: Error {
+    let code: ResponseCode
+}
