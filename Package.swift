@@ -19,6 +19,10 @@ let package = Package(
         // Drives the ledger directly, without the network: the two-process tests and the bench's ledger_only/s.
         .executable(name: "ledger-load", targets: ["LedgerLoadTool"]),
         .executable(name: "beneficiary", targets: ["BeneficiaryTool"]),
+        // The partner terminal (reads the card through PC/SC) and the virtual card for pcscd's vpcd reader.
+        .executable(name: "pos", targets: ["PosTool"]),
+        .executable(name: "virtual-card", targets: ["VirtualCardTool"]),
+        .executable(name: "bench-load", targets: ["BenchTool"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -99,6 +103,13 @@ let package = Package(
             "Ledger", "HDFDomain", "CommandSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "BenchTool", dependencies: [
+            "GatewayClient", "GatewayServer", "WireProtocol", "CardApplication", "HDFDomain", "Ledger", "Provisioning", "PartnerPKI",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .testTarget(name: "LedgerTests", dependencies: [
             "Ledger", "HDFDomain", "Provisioning",
             .product(name: "PropertyBased", package: "swift-property-based"),
@@ -106,5 +117,38 @@ let package = Package(
         .testTarget(name: "CardApplicationTests", dependencies: ["CardApplication", "HDFDomain"]),
         .testTarget(name: "PartnerPKITests", dependencies: ["PartnerPKI", .product(name: "X509", package: "swift-certificates")]),
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "HDFDomain", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")]),
+        // PC/SC (pcsc-lite): only the terminal, the virtual card's tests and the terminal's tests link it; the
+        // gateway server never does.
+        .systemLibrary(
+            name: "CPCSCLite", path: "Sources/CPCSCLite", pkgConfig: "libpcsclite",
+            providers: [.apt(["libpcsclite-dev"])]),
+        .target(name: "PCSC", dependencies: ["CPCSCLite"]),
+        // The card side on a vpcd socket, its ATC kept on disk.
+        .target(name: "VirtualCard", dependencies: ["CardApplication", "HDFDomain"]),
+        .executableTarget(name: "VirtualCardTool", dependencies: [
+            "VirtualCard", "CardApplication", "HDFDomain", "CommandSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // The partner terminal's logic: card session over PC/SC, stan counter, reversal on time-out.
+        .target(name: "Terminal", dependencies: [
+            "PCSC", "CardApplication", "HDFDomain", "WireProtocol", "GatewayClient",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .executableTarget(name: "PosTool", dependencies: [
+            "Terminal", "HDFDomain", "CommandSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "PCSCTests", dependencies: ["PCSC", "CardApplication", "HDFDomain", "VirtualCard"],
+                    exclude: ["pyscard_check.py"]),
+        .testTarget(name: "TerminalTests", dependencies: [
+            "Terminal", "PCSC", "CardApplication", "HDFDomain", "WireProtocol", "GatewayClient",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
+        .testTarget(name: "GatewayTests", dependencies: ["GatewayServer", "GatewayClient", "Ledger", "HDFDomain", "Provisioning", "WireProtocol", "CardApplication", "PartnerPKI", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Logging", package: "swift-log")]),
     ]
 )

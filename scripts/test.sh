@@ -8,4 +8,6 @@ swift build --build-tests 2>&1 | grep -vE "^\[[0-9]+/[0-9]+\] (Compiling|Write|E
 swift build --build-tests >/dev/null   # fails the script if the build above failed
 echo "== swift test"
 swift test --skip-build
+echo "== interoperability (Python's ssl module as an independent client)"
+bash scripts/interop.sh
 echo "make test: passed in $(( $(date +%s) - started )) s"

@@ -13,7 +13,8 @@ struct BeneficiaryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "beneficiary",
         abstract: "The beneficiary side: wallets, prepayment vouchers, online payments, card problems.",
-        subcommands: [Wallets.self, Prepay.self, CancelPrepayment.self, PayOnline.self, DeclareProblem.self])
+        subcommands: [Wallets.self, Prepay.self, CancelPrepayment.self, PayOnline.self, DeclareProblem.self,
+                      Transactions.self, Partners.self])
 
     static func main() { CommandOutput.main(BeneficiaryCommand.self) }
 }
@@ -157,5 +158,84 @@ struct DeclareProblem: ParsableCommand {
         try common.ledger().write { try $0.setCardStatus(pan: pan, status: reason.cardStatus, actor: "beneficiary") }
         if common.json { try CommandOutput.printJSON("card", ["pan": pan.masked, "status": reason.cardStatus.rawValue]) }
         else { CommandOutput.printLine("carte \(pan.masked) bloquée (\(reason.rawValue))") }
+    }
+}
+
+struct Transactions: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "The card's history, newest first, with partner names and labels.")
+    @OptionGroup var common: Common
+    @Option var card: String
+
+    struct Line: Encodable {
+        let date: String
+        let kind: String
+        let label: String
+        let partner: String?
+        let wallet: String
+        let amount: Int64
+        let status: String
+    }
+
+    func run() throws {
+        let pan = try parsePAN(card)
+        let entries = try common.ledger().read { tx in try tx.history(cardID: try tx.card(pan: pan).id) }
+        let lines = entries.map {
+            Line(date: ParisCalendar.isoTimestamp(millis: $0.atMillis), kind: $0.kind, label: $0.label, partner: $0.partner,
+                 wallet: $0.wallet.rawValue, amount: $0.amountCents, status: $0.status)
+        }
+        if common.json { try CommandOutput.printJSON("transactions", lines) }
+        else {
+            for line in lines {
+                CommandOutput.printLine("\(line.date)  \(Money.display(cents: line.amount))  \(line.label)  [\(line.wallet), \(line.status)]")
+            }
+        }
+    }
+}
+
+struct Partners: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Where the card can be used: search by name, city and category (case and accents ignored).")
+    @OptionGroup var common: Common
+    @Option var name: String?
+    @Option var city: String?
+    @Option var category: String?
+
+    struct Output: Encodable {
+        let id: String
+        let name: String
+        let category: String
+        let categoryLabel: String
+        let address: String
+        let city: String
+        let phone: String
+        let email: String
+        let website: String
+        let acceptsPrepayment: Bool
+        let acceptsOnline: Bool
+        let wallets: [String]
+        enum CodingKeys: String, CodingKey {
+            case id, name, category, address, city, phone, email, website, wallets
+            case categoryLabel = "category_label"
+            case acceptsPrepayment = "accepts_prepayment"
+            case acceptsOnline = "accepts_online"
+        }
+    }
+
+    func run() throws {
+        let partners = try common.ledger().read { try $0.searchPartners(name: name, city: city, category: category) }
+        let output = partners.map {
+            Output(id: $0.id, name: $0.name, category: $0.category.rawValue, categoryLabel: $0.category.label, address: $0.address,
+                   city: $0.city, phone: $0.phone, email: $0.email, website: $0.website,
+                   acceptsPrepayment: $0.acceptsPrepayment, acceptsOnline: $0.acceptsOnline, wallets: $0.wallets.map(\.rawValue))
+        }
+        if common.json { try CommandOutput.printJSON("partners", output) }
+        else {
+            for partner in output {
+                var accepts = partner.wallets.joined(separator: ", ")
+                if partner.acceptsPrepayment { accepts += " · bons de prépaiement" }
+                if partner.acceptsOnline { accepts += " · paiement en ligne" }
+                CommandOutput.printLine("\(partner.id)  \(partner.name) (\(partner.categoryLabel)) — \(partner.address), \(partner.city) — \(partner.phone) \(partner.email) \(partner.website) — \(accepts)")
+            }
+        }
     }
 }

@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+
+/// `bench-load`: the load side of `make bench` (docs/bench.md). Every subcommand is one measurement or one
+/// setup step; `scripts/bench.sh` runs them in sequence against a fresh environment:
+///
+///   prepare      enrolls the bench terminals and issues their cards straight in the environment (one process)
+///   echo-server  a mutual-TLS server with the gateway's framing and certificates, answering a fixed echo
+///   echo         the purchase load shape against `echo-server`                     -> tls_echo/s
+///   purchases    N persistent mTLS connections, one request in flight each, to the gateway -> purchases/s, p50, p99
+///   idle         opens many idle mTLS connections and reads the gateway's RSS while they are open
+///   ledger-only  the same purchases decided on the ledger in batches of N, no network -> ledger_only/s
+@main
+struct BenchLoad: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-load",
+        abstract: "The load process of `make bench` (docs/bench.md).",
+        subcommands: [Prepare.self, EchoServerCommand.self, EchoLoad.self, PurchasesLoad.self, IdleConnections.self,
+                      LedgerOnly.self])
+}
+
+/// What every load run shares: the plan written by `prepare`, where to connect, how long to run.
+struct LoadOptions: ParsableArguments {
+    @Option(help: "The plan written by `bench-load prepare`.")
+    var plan: String
+
+    @Option(help: "The server's address.")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "The server's port.")
+    var port: Int
+
+    @Option(help: "Seconds measured, after the warm-up.")
+    var duration: Double = 10
+
+    @Option(help: "Seconds of load before the measurement starts (not counted).")
+    var warmup: Double = 2
+
+    @Option(help: "Connections (one per terminal of the plan, in order; default: every terminal of the plan).")
+    var connections: Int?
+
+    @Option(help: "Event loop threads of the load process.")
+    var threads: Int = 1
+
+    @Option(name: .customLong("max-amount"), help: "Purchases are of 1 to this many cents, at random.")
+    var maxAmount: Int64 = 500
+}

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# `make bench` (contract §7, docs/bench.md): a fresh environment in a temporary directory, then, in sequence
+# so that no run disturbs another:
+#   1. tls_echo/s     the load process against a mutual-TLS echo server (same framing, same certificates)
+#   2. purchases/s    the load process against a gateway process: N terminals, one mTLS connection each,
+#                     one purchase in flight each; p50/p99 latency; the gateway's peak RSS
+#   3. idle RSS       the gateway's RSS with BENCH_IDLE_CONNECTIONS idle mTLS connections open
+#   4. ledger_only/s  the same purchases straight on the ledger (Authorizer + group commit), gateway stopped
+#   5. gateway check  the ledger's invariants after all that
+# The last line is `bench: purchases/s=N p50_ms=A p99_ms=B tls_echo/s=E ledger_only/s=L errors=0`.
+# Expects the release build (`swift build -c release`, which `make bench` runs first).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BIN=${BENCH_BIN:-.build/release}
+TERMINALS=${BENCH_TERMINALS:-64}
+CARDS=${BENCH_CARDS_PER_TERMINAL:-4}
+DURATION=${BENCH_DURATION:-10}
+WARMUP=${BENCH_WARMUP:-2}
+IDLE=${BENCH_IDLE_CONNECTIONS:-1000}
+LOAD_THREADS=${BENCH_LOAD_THREADS:-1}
+
+for tool in gateway bench-load; do
+    [[ -x "$BIN/$tool" ]] || { echo "bench: $BIN/$tool is missing: run 'swift build -c release' first" >&2; exit 1; }
+done
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/hdf-bench.XXXXXX")
+ENV_DIR="$WORK/env"
+PLAN="$WORK/plan.json"
+SERVER_PID=""
+
+stop_server() {
+    if [[ -n "$SERVER_PID" ]]; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        for _ in $(seq 1 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+        SERVER_PID=""
+    fi
+}
+cleanup() {
+    stop_server
+    [[ "${BENCH_KEEP:-0}" == 1 ]] || rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# Starts "$@" in the background (its output in $1's log), waits for its line "<what> ready on HOST:PORT",
+# sets SERVER_PID and SERVER_PORT.
+start_server() {
+    local log=$1 what=$2; shift 2
+    "$@" >"$log" 2>&1 &
+    SERVER_PID=$!
+    local line=""
+    for _ in $(seq 1 300); do
+        line=$(grep -m1 "$what ready on " "$log" || true)
+        [[ -n "$line" ]] && break
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [[ -z "$line" ]]; then
+        echo "bench: $what did not start:" >&2; cat "$log" >&2; exit 1
+    fi
+    SERVER_PORT=${line##*:}
+}
+
+# The value of KEY=VALUE on the `result NAME ...` line of a run's output.
+field() { grep "^result $1 " "$2" | tr ' ' '\n' | sed -n "s/^$3=//p"; }
+
+mib() { awk -v kib="$1" 'BEGIN { printf "%.1f", kib / 1024 }'; }
+
+[[ "${BENCH_KEEP:-0}" != 1 ]] || echo "bench: BENCH_KEEP=1: $WORK stays after the run"
+echo "bench: environment in $ENV_DIR ($TERMINALS terminals x $CARDS cards, ${WARMUP} s warm-up + ${DURATION} s per run)"
+"$BIN/gateway" demo --dir "$ENV_DIR" >/dev/null
+"$BIN/bench-load" prepare --dir "$ENV_DIR" --terminals "$TERMINALS" --cards-per-terminal "$CARDS" --out "$PLAN"
+
+LOAD=(--plan "$PLAN" --duration "$DURATION" --warmup "$WARMUP" --threads "$LOAD_THREADS")
+
+# 1. The TLS echo server, alone.
+start_server "$WORK/echo-server.log" echo-server "$BIN/bench-load" echo-server --plan "$PLAN" --port 0
+"$BIN/bench-load" echo "${LOAD[@]}" --port "$SERVER_PORT" | tee "$WORK/echo.out"
+stop_server
+
+# 2. The gateway, under the purchases load; then 3. idle connections on the same gateway.
+start_server "$WORK/gateway.log" gateway \
+    "$BIN/gateway" serve --dir "$ENV_DIR" --port 0 --metrics-port -1 --log-level warning
+GATEWAY_PID=$SERVER_PID
+"$BIN/bench-load" purchases "${LOAD[@]}" --port "$SERVER_PORT" | tee "$WORK/purchases.out"
+PEAK_KIB=$(awk '/^VmHWM:/ { print $2 }' "/proc/$GATEWAY_PID/status")
+"$BIN/bench-load" idle --plan "$PLAN" --port "$SERVER_PORT" --connections "$IDLE" --gateway-pid "$GATEWAY_PID" \
+    --threads "$LOAD_THREADS" | tee "$WORK/idle.out"
+stop_server
+if grep -qiE "error|critical" "$WORK/gateway.log"; then
+    echo "bench: the gateway logged errors:" >&2; grep -iE "error|critical" "$WORK/gateway.log" | head -5 >&2
+fi
+
+# 4. The ledger alone, nothing else running.
+"$BIN/bench-load" ledger-only --plan "$PLAN" --duration "$DURATION" --warmup "$WARMUP" | tee "$WORK/ledger.out"
+
+# 5. Everything the runs wrote keeps the ledger's invariants.
+CHECK_ERRORS=0
+"$BIN/gateway" check --dir "$ENV_DIR" || CHECK_ERRORS=1
+
+ERRORS=$(( $(field tls_echo "$WORK/echo.out" errors) + $(field purchases "$WORK/purchases.out" errors)
+           + $(field idle "$WORK/idle.out" errors) + $(field ledger_only "$WORK/ledger.out" errors) + CHECK_ERRORS ))
+echo "gateway_rss_peak_mib=$(mib "$PEAK_KIB") rss_1000_idle_mib=$(mib "$(field idle "$WORK/idle.out" rss_kib)")" \
+     "(idle connections: $(field idle "$WORK/idle.out" connections), RSS before them: $(mib "$(field idle "$WORK/idle.out" rss_before_kib)") MiB)"
+echo "bench: purchases/s=$(field purchases "$WORK/purchases.out" rate)" \
+     "p50_ms=$(field purchases "$WORK/purchases.out" p50_ms) p99_ms=$(field purchases "$WORK/purchases.out" p99_ms)" \
+     "tls_echo/s=$(field tls_echo "$WORK/echo.out" rate) ledger_only/s=$(field ledger_only "$WORK/ledger.out" rate)" \
+     "errors=$ERRORS"
+[[ "$ERRORS" == 0 ]]
