@@ -48,6 +48,12 @@ public enum CommandOutput {
         exit(1)
     }
 
+    /// `--help`, `help VERB` and `--version`: the text on stdout, exit 0.
+    static func helpAndExit<Root: ParsableCommand>(_ root: Root.Type, _ error: Error) -> Never {
+        printLine(root.fullMessage(for: error))
+        exit(0)
+    }
+
     /// Parses and runs a root command with these conventions, including for argument errors.
     public static func main<Root: ParsableCommand>(_ root: Root.Type, arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Never {
         let json = arguments.contains("--json")
@@ -55,10 +61,7 @@ public enum CommandOutput {
         do {
             command = try root.parseAsRoot(arguments)
         } catch {
-            let exitCode = root.exitCode(for: error)
-            if exitCode == .success {
-                root.exit(withError: error) // --help and the like
-            }
+            if root.exitCode(for: error) == .success { helpAndExit(root, error) }
             let message = root.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
             fail(Refusal(code: "usage", message), json: json)
         }
@@ -70,6 +73,8 @@ public enum CommandOutput {
         } catch let error as ExitCode {
             exit(error.rawValue)
         } catch {
+            // `help VERB` parses into ArgumentParser's help command, whose run throws the help request.
+            if root.exitCode(for: error) == .success { helpAndExit(root, error) }
             fail(error, json: json)
         }
     }
@@ -82,7 +87,7 @@ public enum CommandOutput {
         do {
             command = try root.parseAsRoot(arguments)
         } catch {
-            if root.exitCode(for: error) == .success { root.exit(withError: error) }
+            if root.exitCode(for: error) == .success { helpAndExit(root, error) }
             let message = root.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
             fail(Refusal(code: "usage", message), json: json)
         }
@@ -98,6 +103,8 @@ public enum CommandOutput {
         } catch let error as ExitCode {
             exit(error.rawValue)
         } catch {
+            // `help VERB` parses into ArgumentParser's help command, whose run throws the help request.
+            if root.exitCode(for: error) == .success { helpAndExit(root, error) }
             fail(error, json: json)
         }
     }

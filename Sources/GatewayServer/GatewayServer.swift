@@ -83,6 +83,8 @@ public final class GatewayServer: Service, @unchecked Sendable {
         tls.minimumTLSVersion = .tlsv13
         tls.certificateVerification = .noHostnameVerification // a client certificate is required
         tls.trustRoots = .certificates([ca])
+        // A client that does not answer our close_notify must not hold a shutdown for NIOSSL's default 5 s.
+        tls.shutdownTimeout = .seconds(1)
         sslContext = try NIOSSLContext(configuration: tls)
         group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads)
     }
@@ -172,9 +174,8 @@ public final class GatewayServer: Service, @unchecked Sendable {
         queue.stopAndDrain()
         // Answers are written by the event loops: give them a moment to flush, then close everything.
         let open = channels.withLockedValue { Array($0.values) }
-        for channel in open {
-            _ = try? await channel.eventLoop.flatSubmit { channel.close() }.get()
-        }
+        let closed = open.map { channel in channel.eventLoop.flatSubmit { channel.close() } }
+        for future in closed { _ = try? await future.get() }
         try await group.shutdownGracefully()
         state.withLockedValue { $0 = .stopped }
         logger.info("gateway stopped")

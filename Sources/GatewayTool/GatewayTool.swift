@@ -265,7 +265,7 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var options: DirectoryOptions
     @Option var host: String = DemoEnvironment.defaultHost
     @Option var port: Int = DemoEnvironment.defaultPort
-    @Option(name: .customLong("metrics-port"), help: "Prometheus text on http://127.0.0.1:PORT/metrics (0: any free port; -1: off).")
+    @Option(name: .customLong("metrics-port"), parsing: .unconditional, help: "Prometheus text on http://127.0.0.1:PORT/metrics (0: any free port; -1: off).")
     var metricsPort: Int = 9583
     @Option(name: .customLong("log-level"), help: "trace, debug, info (one line per request), notice, warning, error.")
     var logLevel: String = "info"
