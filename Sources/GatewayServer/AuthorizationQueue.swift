@@ -31,7 +31,8 @@ final class AuthorizationQueue: @unchecked Sendable {
     private let batchSizes = Recorder(label: "gateway_commit_batch_size", aggregate: true)
     private let commitSeconds = Metrics.Timer(label: "gateway_commit_duration")
     private var requestCounters: [String: Counter] = [:]
-    private var lastStanPurgeMillis: Int64 = 0
+    private var lastMaintenanceMillis: Int64 = 0
+    static let maintenanceIntervalMillis: Int64 = 60_000
 
     init(ledger: Ledger, authorizer: Authorizer, limits: ServerLimits, logger: Logger) {
         self.ledger = ledger
@@ -102,7 +103,7 @@ final class AuthorizationQueue: @unchecked Sendable {
             results = try ledger.writeBatch(count: batch.count) { index, tx in
                 try authorizer.decide(batch[index].request, terminal: batch[index].terminal, tx: tx)
             }
-            purgeStansIfDue()
+            maintainIfDue()
         } catch {
             // The commit itself failed: nothing of the batch is kept, every request gets 96.
             logger.error("commit failed, \(batch.count) requests answered 96", metadata: ["error": "\(error)"])
@@ -132,16 +133,19 @@ final class AuthorizationQueue: @unchecked Sendable {
         counter.increment()
     }
 
-    /// Stans older than the retention are forgotten once an hour, in a transaction of their own.
-    private func purgeStansIfDue() {
+    /// Once a minute, in a transaction of its own: vouchers past their expiry are released (their money
+    /// back in their wallets) and stans older than the retention are forgotten.
+    private func maintainIfDue() {
         let now = ParisCalendar.nowMillis()
-        guard now - lastStanPurgeMillis > 3_600_000 else { return }
-        lastStanPurgeMillis = now
+        guard now - lastMaintenanceMillis > AuthorizationQueue.maintenanceIntervalMillis else { return }
+        lastMaintenanceMillis = now
         do {
-            let purged = try ledger.write { try $0.purgeStans() }
-            if purged > 0 { logger.info("forgot \(purged) stans older than the retention") }
+            let (released, purged) = try ledger.write { tx in (try tx.releaseExpiredVouchers(), try tx.purgeStans()) }
+            if released > 0 || purged > 0 {
+                logger.info("maintenance: released \(released) expired vouchers, forgot \(purged) old stans")
+            }
         } catch {
-            logger.warning("stan purge failed", metadata: ["error": "\(error)"])
+            logger.warning("maintenance failed", metadata: ["error": "\(error)"])
         }
     }
 }

@@ -27,7 +27,7 @@ public enum Money {
 
     /// Parses an operator's amount in cents; refuses signs, decimals and anything that would overflow.
     public static func parseAmountCents(_ text: String) throws(Invalid) -> Int64 {
-        guard let value = Int64(text) else { throw .notAnInteger(text) }
+        guard !text.hasPrefix("+"), let value = Int64(text) else { throw .notAnInteger(text) }
         try validate(amountCents: value)
         return value
     }

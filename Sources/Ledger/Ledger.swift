@@ -19,6 +19,30 @@ public final class Ledger {
 
     public static let fileName = "ledger.sqlite"
 
+    /// Partners and terminals read often and change rarely. Cached per connection, and dropped whenever
+    /// another connection (another process, the operator) has committed anything since: SQLite's
+    /// `PRAGMA data_version` tells, at the start of each transaction. Also dropped on any rollback and on
+    /// this connection's own changes to them.
+    final class Cache {
+        var dataVersion: Int64 = -1
+        var partners: [String: (PartnerRecord, accountID: Int64)] = [:]
+        var terminals: [String: TerminalRecord] = [:]
+
+        func clear() {
+            partners.removeAll(keepingCapacity: true)
+            terminals.removeAll(keepingCapacity: true)
+        }
+    }
+    let cache = Cache()
+
+    func revalidateCache() throws {
+        let version = try connection.scalarInt("PRAGMA data_version") ?? -1
+        if version != cache.dataVersion {
+            cache.clear()
+            cache.dataVersion = version
+        }
+    }
+
     public init(path: String, actor: String) throws {
         self.actor = actor
         self.connection = try SQLiteConnection(path: path)
@@ -77,11 +101,13 @@ public final class Ledger {
             }
         }
         do {
+            try revalidateCache()
             let result = try body()
             try connection.execute("COMMIT")
             return result
         } catch {
             if connection.isInTransaction { try? connection.execute("ROLLBACK") }
+            cache.clear()
             throw error
         }
     }
@@ -114,6 +140,7 @@ public final class Ledger {
         precondition(!connection.isInTransaction)
         try connection.execute("BEGIN DEFERRED")
         defer { try? connection.execute("COMMIT") }
+        try revalidateCache()
         return try body(LedgerTransaction(ledger: self, now: now))
     }
 }
@@ -143,6 +170,7 @@ public struct LedgerTransaction {
         } catch {
             try? db.execute("ROLLBACK TO op")
             try? db.execute("RELEASE op")
+            ledger.cache.clear()
             throw error
         }
     }

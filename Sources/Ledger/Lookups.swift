@@ -84,9 +84,11 @@ extension LedgerTransaction {
     }
 
     func partnerWithAccount(id: String) throws -> (PartnerRecord, accountID: Int64) {
+        if let cached = ledger.cache.partners[id] { return cached }
         var result: (PartnerRecord, accountID: Int64)?
         try db.forEach("SELECT \(Self.partnerColumns) FROM partners WHERE id = ?", [id]) { result = try partnerRecord($0) }
         guard let result else { throw LedgerError.unknownPartner(id) }
+        ledger.cache.partners[id] = result
         return result
     }
 
@@ -97,10 +99,12 @@ extension LedgerTransaction {
     }
 
     public func terminal(id: String) throws -> TerminalRecord {
+        if let cached = ledger.cache.terminals[id] { return cached }
         guard let record = try db.row("SELECT id, partner_id, cert_sha256, status FROM terminals WHERE id = ?", id, map: {
             TerminalRecord(id: $0.text(0), partnerID: $0.text(1), certificateSHA256: $0.text(2),
                            status: TerminalStatus(rawValue: $0.text(3)) ?? .revoked)
         }) else { throw LedgerError.unknownTerminal(id) }
+        ledger.cache.terminals[id] = record
         return record
     }
 

@@ -21,6 +21,7 @@ extension LedgerTransaction {
     }
 
     public func addPartner(_ partner: PartnerRecord) throws {
+        ledger.cache.clear()
         try Self.validateIdentifier(partner.id, what: "partner id")
         try Self.validateText(partner.name, what: "partner name")
         try Self.validateText(partner.city, what: "partner city")
@@ -41,6 +42,7 @@ extension LedgerTransaction {
     }
 
     public func enrollTerminal(id: String, partnerID: String, certificateSHA256: String) throws {
+        ledger.cache.clear()
         try Self.validateIdentifier(id, what: "terminal id")
         _ = try partner(id: partnerID)
         guard try db.scalarInt("SELECT 1 FROM terminals WHERE id = ?", id) == nil else {
@@ -52,9 +54,11 @@ extension LedgerTransaction {
     }
 
     public func revokeTerminal(id: String) throws {
+        ledger.cache.clear()
         let terminal = try terminal(id: id)
         guard terminal.status == .active else { throw LedgerError.invalid("terminal '\(id)' is already revoked") }
         try db.run("UPDATE terminals SET status = 'revoked', revoked_at_ms = ? WHERE id = ?", nowMillis, id)
+        ledger.cache.clear() // the lookup above cached the terminal as active
         try audit(action: "terminal.revoke", subject: id, result: "ok")
     }
 

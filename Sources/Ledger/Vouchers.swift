@@ -30,6 +30,20 @@ extension LedgerTransaction {
         return try voucher(code: code)
     }
 
+    /// Releases every voucher still `issued` past its expiry (their money goes back to their wallets).
+    /// The gateway runs it regularly so that money does not wait for someone to look the voucher up.
+    @discardableResult
+    public func releaseExpiredVouchers(limit: Int = 1_000) throws -> Int {
+        let due = try db.rows("SELECT code FROM vouchers WHERE status = 'issued' AND expires_on < ? LIMIT ?", today.iso, limit) {
+            $0.text(0)
+        }
+        for text in due {
+            guard let code = try? VoucherCode(parsing: text) else { continue }
+            _ = try voucher(code: code)
+        }
+        return due.count
+    }
+
     /// The beneficiary creates a voucher for a partner that accepts prepayments; the money leaves the
     /// wallet at once. Valid until the wallet expires.
     public func prepay(pan: PAN, partnerID: String, wallet code: WalletCode, amountCents: Int64) throws -> VoucherRecord {
