@@ -95,8 +95,10 @@ let package = Package(
         // Tests that run the built executables as separate OS processes (ledger shared by processes,
         // SIGKILL, the operator's CLI, later the server over real sockets).
         .testTarget(name: "SystemTests", dependencies: ["Ledger", "HDFDomain", "Provisioning", "CardApplication"]),
+        // The voucher's printable receipt: a one-page PDF written by hand, with its Code 128 barcode.
+        .target(name: "Receipt", dependencies: ["HDFDomain"]),
         .executableTarget(name: "BeneficiaryTool", dependencies: [
-            "Ledger", "HDFDomain", "CommandSupport",
+            "Ledger", "HDFDomain", "CommandSupport", "Receipt",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "LedgerLoadTool", dependencies: [
@@ -148,6 +150,13 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
+        // The beneficiary side as a beneficiary and a shop see it: the `beneficiary` executable as its own OS
+        // process against a live gateway over mutual TLS, receipts read back with poppler and zbar.
+        .testTarget(name: "BeneficiaryTests", dependencies: [
+            "Receipt", "GatewayServer", "GatewayClient", "Ledger", "HDFDomain", "Provisioning", "WireProtocol", "CardApplication",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "GatewayTests", dependencies: ["GatewayServer", "GatewayClient", "Ledger", "HDFDomain", "Provisioning", "WireProtocol", "CardApplication", "PartnerPKI", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Logging", package: "swift-log")]),
     ]

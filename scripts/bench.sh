@@ -18,7 +18,7 @@ CARDS=${BENCH_CARDS_PER_TERMINAL:-4}
 DURATION=${BENCH_DURATION:-10}
 WARMUP=${BENCH_WARMUP:-2}
 IDLE=${BENCH_IDLE_CONNECTIONS:-1000}
-LOAD_THREADS=${BENCH_LOAD_THREADS:-1}
+LOAD_THREADS=${BENCH_LOAD_THREADS:-2}
 
 for tool in gateway bench-load; do
     [[ -x "$BIN/$tool" ]] || { echo "bench: $BIN/$tool is missing: run 'swift build -c release' first" >&2; exit 1; }
@@ -52,7 +52,7 @@ start_server() {
     SERVER_PID=$!
     local line=""
     for _ in $(seq 1 300); do
-        line=$(grep -m1 "$what ready on " "$log" || true)
+        line=$(grep -m1 "$what ready on " "$log" 2>/dev/null || true)
         [[ -n "$line" ]] && break
         kill -0 "$SERVER_PID" 2>/dev/null || break
         sleep 0.1
@@ -69,6 +69,7 @@ field() { grep "^result $1 " "$2" | tr ' ' '\n' | sed -n "s/^$3=//p"; }
 mib() { awk -v kib="$1" 'BEGIN { printf "%.1f", kib / 1024 }'; }
 
 [[ "${BENCH_KEEP:-0}" != 1 ]] || echo "bench: BENCH_KEEP=1: $WORK stays after the run"
+echo "bench: load average before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores; other work on the machine lowers every figure)"
 echo "bench: environment in $ENV_DIR ($TERMINALS terminals x $CARDS cards, ${WARMUP} s warm-up + ${DURATION} s per run)"
 "$BIN/gateway" demo --dir "$ENV_DIR" >/dev/null
 "$BIN/bench-load" prepare --dir "$ENV_DIR" --terminals "$TERMINALS" --cards-per-terminal "$CARDS" --out "$PLAN"
@@ -77,14 +78,14 @@ LOAD=(--plan "$PLAN" --duration "$DURATION" --warmup "$WARMUP" --threads "$LOAD_
 
 # 1. The TLS echo server, alone.
 start_server "$WORK/echo-server.log" echo-server "$BIN/bench-load" echo-server --plan "$PLAN" --port 0
-"$BIN/bench-load" echo "${LOAD[@]}" --port "$SERVER_PORT" | tee "$WORK/echo.out"
+"$BIN/bench-load" echo "${LOAD[@]}" --port "$SERVER_PORT" --server-pid "$SERVER_PID" | tee "$WORK/echo.out"
 stop_server
 
 # 2. The gateway, under the purchases load; then 3. idle connections on the same gateway.
 start_server "$WORK/gateway.log" gateway \
-    "$BIN/gateway" serve --dir "$ENV_DIR" --port 0 --metrics-port -1 --log-level warning
+    "$BIN/gateway" serve --dir "$ENV_DIR" --port 0 --metrics-port=-1 --log-level warning
 GATEWAY_PID=$SERVER_PID
-"$BIN/bench-load" purchases "${LOAD[@]}" --port "$SERVER_PORT" | tee "$WORK/purchases.out"
+"$BIN/bench-load" purchases "${LOAD[@]}" --port "$SERVER_PORT" --server-pid "$GATEWAY_PID" | tee "$WORK/purchases.out"
 PEAK_KIB=$(awk '/^VmHWM:/ { print $2 }' "/proc/$GATEWAY_PID/status")
 "$BIN/bench-load" idle --plan "$PLAN" --port "$SERVER_PORT" --connections "$IDLE" --gateway-pid "$GATEWAY_PID" \
     --threads "$LOAD_THREADS" | tee "$WORK/idle.out"
@@ -100,10 +101,10 @@ fi
 CHECK_ERRORS=0
 "$BIN/gateway" check --dir "$ENV_DIR" || CHECK_ERRORS=1
 
+echo "bench: load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 ERRORS=$(( $(field tls_echo "$WORK/echo.out" errors) + $(field purchases "$WORK/purchases.out" errors)
            + $(field idle "$WORK/idle.out" errors) + $(field ledger_only "$WORK/ledger.out" errors) + CHECK_ERRORS ))
-echo "gateway_rss_peak_mib=$(mib "$PEAK_KIB") rss_1000_idle_mib=$(mib "$(field idle "$WORK/idle.out" rss_kib)")" \
-     "(idle connections: $(field idle "$WORK/idle.out" connections), RSS before them: $(mib "$(field idle "$WORK/idle.out" rss_before_kib)") MiB)"
+echo "gateway_rss_peak_mib=$(mib "$PEAK_KIB") rss_${IDLE}_idle_mib=$(mib "$(field idle "$WORK/idle.out" rss_kib)")"
 echo "bench: purchases/s=$(field purchases "$WORK/purchases.out" rate)" \
      "p50_ms=$(field purchases "$WORK/purchases.out" p50_ms) p99_ms=$(field purchases "$WORK/purchases.out" p99_ms)" \
      "tls_echo/s=$(field tls_echo "$WORK/echo.out" rate) ledger_only/s=$(field ledger_only "$WORK/ledger.out" rate)" \

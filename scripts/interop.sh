@@ -13,6 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+export PYTHONDONTWRITEBYTECODE=1   # leave no __pycache__ in protocol/examples
 GATEWAY=.build/debug/gateway
 BENEFICIARY=.build/debug/beneficiary
 TERMINAL=protocol/examples/terminal.py
@@ -36,6 +37,7 @@ cleanup() {
     if [ "$status" -eq 0 ] && [ "$failed" -eq 0 ]; then rm -rf "$work"; else echo "interop: work directory kept: $work" >&2; fi
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM   # the EXIT trap runs on these too
 
 ok()   { passed=$((passed + 1)); echo "ok   $1"; }
 fail() { failed=$((failed + 1)); echo "FAIL $1"; }

@@ -40,8 +40,15 @@ struct LoadOptions: ParsableArguments {
     var connections: Int?
 
     @Option(help: "Event loop threads of the load process.")
-    var threads: Int = 1
+    var threads: Int = 2
 
     @Option(name: .customLong("max-amount"), help: "Purchases are of 1 to this many cents, at random.")
     var maxAmount: Int64 = 500
+
+    @Option(name: .customLong("first-atc"), help: ArgumentHelp("Each card's ATC before the run (the first request sends one more). "
+            + "0 on a fresh environment; to run again on the same one, a value above what the last run reached."))
+    var firstATC: UInt16 = 0
+
+    @Option(name: .customLong("server-pid"), help: "The server's process id: its CPU use per thread over the measured window is printed.")
+    var serverPID: Int32?
 }

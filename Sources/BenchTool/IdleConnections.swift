@@ -70,7 +70,6 @@ struct IdleConnections: AsyncParsableCommand {
     func run() async throws {
         let plan = try BenchPlan.load(plan)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
-        defer { try? group.syncShutdownGracefully() }
         let contexts = try plan.terminals.map { try clientContext(plan: plan, terminal: $0) }
         let before = procStatusKiB(pid: gatewayPID, field: "VmRSS") ?? 0
 
@@ -118,5 +117,6 @@ struct IdleConnections: AsyncParsableCommand {
         say("result idle connections=\(open) rss_kib=\(rss) rss_before_kib=\(before) errors=\(errors)")
         for channel in channels { channel.close(promise: nil) }
         for channel in channels { try? await channel.closeFuture.get() }
+        try? await group.shutdownGracefully()
     }
 }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import CardApplication
 import Foundation
-import GatewayClient
 import GatewayServer
 import HDFDomain
 import Ledger
@@ -27,21 +26,30 @@ struct LedgerOnly: ParsableCommand {
     var batch: Int?
     @Option(name: .customLong("max-amount"), help: "Purchases are of 1 to this many cents, at random.")
     var maxAmount: Int64 = 500
+    @Option(help: ArgumentHelp("An extra `PRAGMA` run on the ledger connection after it is opened, e.g. "
+                               + "`temp_store=MEMORY` (repeatable): to measure a proposed server setting. "
+                               + "None by default: the gateway's own settings.", valueName: "name=value"))
+    var pragma: [String] = []
 
     func run() throws {
         let plan = try BenchPlan.load(plan)
         let layout = EnvironmentLayout(directory: plan.dir)
         let ledger = try Ledger(path: layout.ledgerPath, actor: "gateway")
+        for setting in pragma {
+            try ledger.connection.execute("PRAGMA \(setting)")
+            let name = setting.split(separator: "=").first.map(String.init) ?? setting
+            say("ledger_only: PRAGMA \(setting) -> \(try ledger.connection.scalarText("PRAGMA \(name)") ?? "?")")
+        }
         let authorizer = Authorizer(masterKey: try IssuerMasterKey.load(layout: layout))
         let runTag = PurchaseGenerator.runTag()
 
         // Each terminal's cards, from the ATC the ledger last accepted (the gateway run used them before).
         var terminals: [(context: TerminalContext, generator: PurchaseGenerator)] = []
         for (index, terminal) in plan.terminals.enumerated() {
-            let cards = try terminal.cards.map { card -> SoftwareCard in
+            let cards = try terminal.cards.map { card -> BenchCard in
                 let pan = try PAN(validating: card.pan)
                 let lastATC = try ledger.read { try $0.card(pan: pan).lastATC }
-                return SoftwareCard(pan: pan, key: try Hex.decode(card.key), atc: lastATC)
+                return BenchCard(pan: pan, key: try Hex.decode(card.key), atc: lastATC)
             }
             terminals.append((TerminalContext(terminalID: terminal.id, partnerID: terminal.partner),
                               PurchaseGenerator(cards: cards, kind: "L", runTag: runTag, maxAmount: maxAmount,
@@ -50,6 +58,7 @@ struct LedgerOnly: ParsableCommand {
         let batchSize = max(1, batch ?? terminals.count)
 
         let window = RunWindow(warmup: warmup, duration: duration)
+        var cpuAtWarmEnd: ThreadCPUSnapshot?
         var measuredCount = 0, measuredBusyNanos: UInt64 = 0, commits = 0
         var errors = 0, samples: [String] = []
         var latencies: [UInt64] = []
@@ -99,12 +108,14 @@ struct LedgerOnly: ParsableCommand {
                     if samples.count < 5 { samples.append("\(item.0.id): \(error)") }
                 }
             }
+            if started >= window.warmEnd && cpuAtWarmEnd == nil { cpuAtWarmEnd = ThreadCPUSnapshot(pid: getpid()) }
             if started >= window.warmEnd {
                 measuredCount += good
                 measuredBusyNanos += finished - started
                 latencies.append(finished - started)
             }
         }
+        let cpuAtEnd = ThreadCPUSnapshot(pid: getpid())
         for sample in samples { warn("ledger_only: error: \(sample)") }
         let busySeconds = Double(measuredBusyNanos) / 1e9
         let rate = busySeconds > 0 ? Double(measuredCount) / busySeconds : 0
@@ -115,6 +126,12 @@ struct LedgerOnly: ParsableCommand {
             + "\(Int(rate.rounded()))/s of parse+decide+commit time (\(Int(wallRate.rounded()))/s wall clock, including "
             + "building the requests); one batch (parse, decide, durable commit) p50 \(format(percentileMilliseconds(latencies, 0.5))) ms "
             + "p99 \(format(percentileMilliseconds(latencies, 0.99))) ms; \(errors) errors")
+        if let cpuAtWarmEnd, let cpuAtEnd {
+            let usage = cpuAtEnd.usage(since: cpuAtWarmEnd)
+            say("ledger_only: CPU over the measured window: \(ThreadCPUSnapshot.describe(usage)); "
+                + "\(format(usage.cpuSeconds / Double(max(1, measuredCount)) * 1e6, decimals: 0)) µs per purchase "
+                + "(building the requests included)")
+        }
         say("result ledger_only rate=\(Int(rate.rounded())) errors=\(errors)")
     }
 }

@@ -180,14 +180,25 @@ func runLoad(name: String, options: LoadOptions, expectID: Bool) async throws ->
         throw ValidationError("--connections must be 1 to \(plan.terminals.count) (one per terminal of the plan)")
     }
     let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, options.threads))
-    defer { try? group.syncShutdownGracefully() }
+    do {
+        let errors = try await runLoad(name: name, plan: plan, count: count, options: options, expectID: expectID, group: group)
+        try? await group.shutdownGracefully()
+        return errors
+    } catch {
+        try? await group.shutdownGracefully()
+        throw error
+    }
+}
+
+private func runLoad(name: String, plan: BenchPlan, count: Int, options: LoadOptions, expectID: Bool,
+                     group: MultiThreadedEventLoopGroup) async throws -> Int {
 
     let runTag = PurchaseGenerator.runTag()
     let contexts = try plan.terminals.prefix(count).map { try clientContext(plan: plan, terminal: $0) }
     let window = RunWindow(warmup: options.warmup, duration: options.duration)
     var futures: [EventLoopFuture<ConnectionResult>] = []
     for (index, terminal) in plan.terminals.prefix(count).enumerated() {
-        let cards = try terminal.cards.map { SoftwareCard(pan: try PAN(validating: $0.pan), key: try Hex.decode($0.key)) }
+        let cards = try terminal.cards.map { BenchCard(pan: try PAN(validating: $0.pan), key: try Hex.decode($0.key), atc: options.firstATC) }
         let generator = PurchaseGenerator(cards: cards, kind: "P", runTag: runTag, maxAmount: options.maxAmount,
                                           seed: UInt64(index) &+ 0x5EED)
         let loop = group.next()
@@ -203,6 +214,18 @@ func runLoad(name: String, options: LoadOptions, expectID: Bool) async throws ->
         futures.append(done.futureResult)
     }
 
+    // The CPU the server and this process use over the measured window, per thread.
+    let wait = { (deadline: UInt64) async throws in
+        let now = Clock.now()
+        if deadline > now { try await Task.sleep(nanoseconds: deadline - now) }
+    }
+    try await wait(window.warmEnd)
+    let serverBefore = options.serverPID.flatMap { ThreadCPUSnapshot(pid: $0) }
+    let selfBefore = ThreadCPUSnapshot(pid: getpid())
+    try await wait(window.measureEnd)
+    let serverAfter = options.serverPID.flatMap { ThreadCPUSnapshot(pid: $0) }
+    let selfAfter = ThreadCPUSnapshot(pid: getpid())
+
     var results: [ConnectionResult] = []
     for future in futures { results.append(try await future.get()) }
 
@@ -213,13 +236,27 @@ func runLoad(name: String, options: LoadOptions, expectID: Bool) async throws ->
     let errors = results.reduce(0) { $0 + $1.errors }
     let answered = results.reduce(0) { $0 + $1.answered }
     let rate = Double(latencies.count) / window.measuredSeconds
-    for sample in results.flatMap(\.errorSamples).prefix(10) { warn("\(name): error: \(sample)") }
+    var distinct: [String: Int] = [:]
+    for sample in results.flatMap(\.errorSamples) { distinct[sample, default: 0] += 1 }
+    for (sample, times) in distinct.sorted(by: { $0.value > $1.value }).prefix(5) {
+        warn("\(name): error\(times > 1 ? " (\(times) times)" : ""): \(sample)")
+    }
     let p50 = percentileMilliseconds(latencies, 0.50), p99 = percentileMilliseconds(latencies, 0.99)
     say("\(name): \(count) connections x 1 in flight, \(format(options.warmup, decimals: 0)) s warm-up + "
         + "\(format(window.measuredSeconds, decimals: 0)) s: \(latencies.count) answers measured, \(Int(rate.rounded()))/s; "
         + "latency p50 \(format(p50)) ms p90 \(format(percentileMilliseconds(latencies, 0.90))) ms "
         + "p99 \(format(p99)) ms p99.9 \(format(percentileMilliseconds(latencies, 0.999))) ms "
         + "max \(format(percentileMilliseconds(latencies, 1.0))) ms; \(answered) good answers in all, \(errors) errors")
+    if let serverBefore, let serverAfter {
+        let usage = serverAfter.usage(since: serverBefore)
+        say("\(name): server CPU over the measured window: \(ThreadCPUSnapshot.describe(usage)); "
+            + "\(format(usage.cpuSeconds / Double(max(1, latencies.count)) * 1e6, decimals: 0)) µs of server CPU per answer")
+    }
+    if let selfBefore, let selfAfter {
+        let usage = selfAfter.usage(since: selfBefore)
+        say("\(name): load process CPU over the measured window: \(ThreadCPUSnapshot.describe(usage)); "
+            + "\(format(usage.cpuSeconds / Double(max(1, latencies.count)) * 1e6, decimals: 0)) µs per answer")
+    }
     say("result \(name) rate=\(Int(rate.rounded())) p50_ms=\(format(p50)) p99_ms=\(format(p99)) errors=\(errors)")
     return errors
 }

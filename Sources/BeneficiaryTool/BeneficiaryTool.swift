@@ -13,10 +13,33 @@ struct BeneficiaryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "beneficiary",
         abstract: "The beneficiary side: wallets, prepayment vouchers, online payments, card problems.",
-        subcommands: [Wallets.self, Prepay.self, CancelPrepayment.self, PayOnline.self, DeclareProblem.self,
-                      Transactions.self, Partners.self])
+        subcommands: [Wallets.self, Prepay.self, CancelPrepayment.self, PayOnline.self, CancelOnline.self, DeclareProblem.self,
+                      Transactions.self, Partners.self, ReceiptCommand.self])
 
-    static func main() { CommandOutput.main(BeneficiaryCommand.self) }
+    static func main() {
+        CommandOutput.main(BeneficiaryCommand.self, arguments: commonOptionsAfterVerb(Array(CommandLine.arguments.dropFirst())))
+    }
+
+    /// Contract §5 writes `beneficiary --dir DIR VERB ...`, while `--dir` and `--json` belong to each verb:
+    /// those given before the verb are moved just after it (`beneficiary VERB --dir DIR ...` works as well).
+    static func commonOptionsAfterVerb(_ arguments: [String]) -> [String] {
+        var leading: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            if argument == "--json" || argument.hasPrefix("--dir=") {
+                leading.append(argument)
+                index += 1
+            } else if argument == "--dir", index + 1 < arguments.count {
+                leading += [argument, arguments[index + 1]]
+                index += 2
+            } else {
+                break
+            }
+        }
+        guard !leading.isEmpty, index < arguments.count else { return arguments }
+        return [arguments[index]] + leading + Array(arguments[(index + 1)...])
+    }
 }
 
 struct Common: ParsableArguments {
@@ -90,7 +113,7 @@ struct Prepay: ParsableCommand {
     @Option var card: String
     @Option var partner: String
     @Option var wallet: String
-    @Option(help: "In cents, > 0.") var amount: String
+    @Option(parsing: .unconditional, help: "In cents, > 0.") var amount: String
 
     func run() throws {
         let pan = try parsePAN(card)
@@ -112,7 +135,11 @@ struct CancelPrepayment: ParsableCommand {
     func run() throws {
         let pan = try parsePAN(card)
         let code = try parseVoucher(voucher)
-        let cancelled = try common.ledger().write { try $0.cancelPrepayment(pan: pan, code: code) }
+        let ledger = try common.ledger()
+        // Looking the voucher up releases it if its validity has passed, in a commit of its own: refused as
+        // expired, its money is then back in its wallet as the message says (a refusal rolls its write back).
+        _ = try? ledger.write { try $0.voucher(code: code) }
+        let cancelled = try ledger.write { try $0.cancelPrepayment(pan: pan, code: code) }
         if common.json { try CommandOutput.printJSON("voucher", VoucherOutput(cancelled)) }
         else { CommandOutput.printLine("bon \(cancelled.code.grouped) annulé : \(Money.display(cents: cancelled.amountCents)) rendus au porte-monnaie \(cancelled.wallet.rawValue)") }
     }
@@ -125,7 +152,7 @@ struct PayOnline: ParsableCommand {
     @Option var card: String
     @Option var partner: String
     @Option var wallet: String
-    @Option(help: "In cents, > 0.") var amount: String
+    @Option(parsing: .unconditional, help: "In cents, > 0.") var amount: String
 
     func run() throws {
         let pan = try parsePAN(card)

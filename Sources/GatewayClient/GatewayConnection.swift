@@ -83,6 +83,11 @@ public final class GatewayConnection: Sendable {
         let matcher = handler
         let channel = self.channel
         channel.eventLoop.execute {
+            // A closed connection would never answer: fail at once instead of waiting forever.
+            guard channel.isActive else {
+                promise.fail(GatewayClientError.connectionClosed)
+                return
+            }
             matcher.enqueue(promise)
             channel.writeAndFlush(channel.allocator.buffer(bytes: payload), promise: nil)
         }

@@ -229,9 +229,6 @@ public final class Authorizer {
 
         case .voucherRedeem(let stan, let text):
             return try voucherRequest(request, text: text, terminal: terminal, tx: tx) { code in
-                // A voucher found expired is released in its own step, so the release stays even though
-                // the redemption is refused.
-                _ = try? tx.savepoint { try tx.voucher(code: code) }
                 let result = try tx.redeemVoucher(code: code, partnerID: terminal.partnerID, terminalID: terminal.terminalID, stan: stan)
                 return Response(to: request, code: .approved, fields: [("txn", .string(result.txn)), ("amount", .int(result.amountCents))])
             }
@@ -293,6 +290,9 @@ public final class Authorizer {
             voucherGuard.recordFailure(terminal.terminalID, nowMillis: now)
             return Response(to: request, code: .formatError, message: "Code de bon mal saisi")
         }
+        // A voucher found expired is released in a step of its own, outside the operation's savepoint, so
+        // the release stays even though the operation is then refused (`54`): its money is back in the wallet.
+        _ = try attempt(tx, { try tx.voucher(code: code) })
         switch try attempt(tx, { try body(code) }) {
         case .success(let response): return response
         case .failure(let error):

@@ -8,20 +8,16 @@ import NIOSSL
 import NIOTLS
 import WireProtocol
 
-/// First in every connection's pipeline: refuses connections over `maximumConnections` and closes any
-/// connection whose TLS handshake has not completed within `handshakeTimeout`.
+/// First in every connection's pipeline: refuses connections over `maximumConnections`.
 final class ConnectionGateHandler: ChannelInboundHandler {
     typealias InboundIn = NIOAny
 
     private let registry: ConnectionRegistry
-    private let handshakeTimeout: TimeAmount
     private let openGauge: Gauge
     private var counted = false
-    private var handshakeDeadline: Scheduled<Void>?
 
-    init(registry: ConnectionRegistry, handshakeTimeout: Duration, openGauge: Gauge) {
+    init(registry: ConnectionRegistry, openGauge: Gauge) {
         self.registry = registry
-        self.handshakeTimeout = .nanoseconds(handshakeTimeout.nanoseconds)
         self.openGauge = openGauge
     }
 
@@ -32,15 +28,10 @@ final class ConnectionGateHandler: ChannelInboundHandler {
         }
         counted = true
         openGauge.record(registry.openConnections)
-        let loopBoundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
-        handshakeDeadline = context.eventLoop.scheduleTask(in: handshakeTimeout) {
-            loopBoundContext.value.close(promise: nil)
-        }
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        handshakeDeadline?.cancel()
         if counted {
             counted = false
             registry.closeConnection()
@@ -48,13 +39,49 @@ final class ConnectionGateHandler: ChannelInboundHandler {
         }
         context.fireChannelInactive()
     }
+}
+
+/// Right after the TLS handler (it must see the handshake's completion, which the TLS handler fires
+/// towards the tail): closes a connection whose handshake has not completed within `handshakeTimeout`.
+final class HandshakeDeadlineHandler: ChannelInboundHandler {
+    typealias InboundIn = NIOAny
+
+    private let handshakeTimeout: TimeAmount
+    private var deadline: Scheduled<Void>?
+
+    init(handshakeTimeout: Duration) {
+        self.handshakeTimeout = .nanoseconds(handshakeTimeout.nanoseconds)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { arm(context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        arm(context)
+        context.fireChannelActive()
+    }
+
+    private func arm(_ context: ChannelHandlerContext) {
+        guard deadline == nil else { return }
+        let loopBoundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
+        deadline = context.eventLoop.scheduleTask(in: handshakeTimeout) {
+            loopBoundContext.value.close(promise: nil)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        context.fireChannelInactive()
+    }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case TLSUserEvent.handshakeCompleted = event {
-            handshakeDeadline?.cancel()
-            handshakeDeadline = nil
-        }
         context.fireUserInboundEventTriggered(event)
+        if case TLSUserEvent.handshakeCompleted = event {
+            deadline?.cancel()
+            deadline = nil
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        }
     }
 }
 

@@ -127,7 +127,7 @@ public final class GatewayServer: Service, @unchecked Sendable {
         channel.closeFuture.whenComplete { [channels] _ in channels.withLockedValue { _ = $0.removeValue(forKey: id) } }
         return channel.eventLoop.makeCompletedFuture {
             let sync = channel.pipeline.syncOperations
-            try sync.addHandler(ConnectionGateHandler(registry: registry, handshakeTimeout: limits.handshakeTimeout, openGauge: openGauge))
+            try sync.addHandler(ConnectionGateHandler(registry: registry, openGauge: openGauge))
             try sync.addHandler(NIOSSLServerHandler(context: sslContext) { certificates, promise in
                 // Runs instead of BoringSSL's own check: the chain (swift-certificates) and the ledger's word.
                 guard let leaf = certificates.first, let der = try? leaf.toDERBytes() else {
@@ -145,6 +145,7 @@ public final class GatewayServer: Service, @unchecked Sendable {
                     }
                 }
             })
+            try sync.addHandler(HandshakeDeadlineHandler(handshakeTimeout: limits.handshakeTimeout))
             try sync.addHandler(IdleStateHandler(allTimeout: .nanoseconds(limits.idleTimeout.nanoseconds)))
             try sync.addHandler(FrameDecoder.handler())
             try sync.addHandler(MessageToByteHandler(FrameEncoder()))

@@ -265,6 +265,9 @@ public final class PCSCCard: @unchecked Sendable {
 
     deinit { disconnect(.leave) }
 
+    /// How long a response without status word waits for the reader to report the card's removal.
+    static let removalGrace: Duration = .milliseconds(1500)
+
     /// The largest response a short or extended APDU can carry, with its status word.
     static let receiveBufferSize = 65_538
 
@@ -278,7 +281,15 @@ public final class PCSCCard: @unchecked Sendable {
         var response = [UInt8](repeating: 0, count: PCSCCard.receiveBufferSize)
         var length = DWORD(response.count)
         let rv = SCardTransmit(handle, &sendPCI, command, DWORD(command.count), nil, &response, &length)
-        if rv == LONG(SCARD_S_SUCCESS) { return Array(response.prefix(Int(length))) }
+        if rv == LONG(SCARD_S_SUCCESS) {
+            if length >= 2 { return Array(response.prefix(Int(length))) }
+            // No status word: some drivers (vpcd among them) answer so when the card left during the exchange.
+            // pcscd notices a removal within about half a second; wait for it before calling it one.
+            if (try? context.waitForRemoval(reader: reader, timeout: PCSCCard.removalGrace)) == true {
+                throw .cardRemoved
+            }
+            throw .cardUnresponsive
+        }
         switch rv {
         case LONG(SCARD_E_NO_SMARTCARD), LONG(SCARD_W_REMOVED_CARD):
             throw .cardRemoved

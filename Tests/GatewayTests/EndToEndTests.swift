@@ -22,6 +22,7 @@ struct EndToEndTests {
         var bytes: [UInt8] = []
         var ids: [JSONValue] = []
         var purchases: Int64 = 0
+        var balanceAt: [Int: Int64] = [:]   // what each balance request must see, in request order
         for index in 0..<20 {
             let id = "r\(index)"
             if index == 10 {
@@ -34,7 +35,9 @@ struct EndToEndTests {
             case 1:
                 bytes += frame(purchaseRequest(id: id, stan: "PL\(index)", amount: 100, card: reader.tap(card.pan, amount: 100)))
                 purchases += 1
-            default: bytes += frame(#"{"type":"balance","id":"\#(id)","stan":"BL\(index)","card":\#(reader.tap(card.pan, amount: 0))}"#)
+            default:
+                bytes += frame(#"{"type":"balance","id":"\#(id)","stan":"BL\#(index)","card":\#(reader.tap(card.pan, amount: 0))}"#)
+                balanceAt[index] = card.balance(.manuels) - 100 * purchases
             }
             ids.append(.string(id))
         }
@@ -48,8 +51,10 @@ struct EndToEndTests {
         for (index, answer) in answers.enumerated() where index != 10 {
             #expect(answer.code == "00", "answer \(index): \(answer)")
         }
-        #expect(answers[19]["wallets"]?.arrayValue?.first { $0.string("code") == "MANUELS" }?.int("balance")
-                == card.balance(.manuels) - 100 * purchases)
+        for (index, expected) in balanceAt where index < answers.count {
+            #expect(answers[index]["wallets"]?.arrayValue?.first { $0.string("code") == "MANUELS" }?.int("balance") == expected,
+                    "balance request \(index) sees exactly the purchases before it")
+        }
 
         // The connection is still usable after the format error.
         try await client.write(frame(#"{"type":"echo","id":"after"}"#))
@@ -58,6 +63,30 @@ struct EndToEndTests {
         #expect(after.last?.code == "00")
         await client.close()
         #expect(try gateway.available(card.pan, .manuels) == card.balance(.manuels) - 100 * purchases)
+        await gateway.stop()
+    }
+
+    @Test("pipelining past the per-connection in-flight limit: 300 frames in one write, all answered in order")
+    func deepPipelining() async throws {
+        let gateway = try await RunningGateway.start("deep")
+        let card = gateway.manifest.card(holding: [.manuels, .transport])
+        var reader = CardReader(manifest: gateway.manifest)
+        var bytes: [UInt8] = []
+        for index in 0..<300 {
+            if index % 10 == 5 {
+                bytes += frame(purchaseRequest(id: "d\(index)", stan: "DP\(index)", amount: 10, card: reader.tap(card.pan, amount: 10)))
+            } else {
+                bytes += frame(#"{"type":"echo","id":"d\#(index)"}"#)
+            }
+        }
+        let client = try await RawTLSClient.connect(gateway.credentials("T001"))
+        try await client.write(bytes)
+        let answers = await client.frames(300, timeout: .seconds(30))
+        #expect(answers.count == 300)
+        #expect(answers.map { $0.string("id") } == (0..<300).map { "d\($0)" })
+        #expect(answers.allSatisfy { $0.code == "00" })
+        await client.close()
+        #expect(try gateway.available(card.pan, .manuels) == card.balance(.manuels) - 300)
         await gateway.stop()
     }
 
@@ -150,6 +179,24 @@ struct EndToEndTests {
         await gateway.stop()
     }
 
+    @Test("TLS 1.2 without an AEAD cipher is refused, even with an enrolled terminal's certificate")
+    func tls12WithoutAEAD() async throws {
+        let gateway = try await RunningGateway.start("tls12")
+        var tls = try gateway.credentials("T001").tlsConfiguration()
+        tls.minimumTLSVersion = .tlsv1
+        tls.maximumTLSVersion = .tlsv12
+        tls.cipherSuites = "ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:AES128-SHA"
+        var answers: [JSONValue] = []
+        if let client = try? await RawTLSClient.connect(port: gateway.port, tls: tls) {
+            try? await client.write(frame(#"{"type":"echo","id":"old"}"#))
+            #expect(await client.closes(within: .seconds(5)))
+            answers = await client.frames(1, timeout: .milliseconds(100))
+            await client.close()
+        }
+        #expect(answers.isEmpty)
+        await gateway.stop()
+    }
+
     @Test("a revoked terminal: its next request on an open connection is answered 58 and the connection closed; new handshakes fail")
     func revokedTerminal() async throws {
         let gateway = try await RunningGateway.start("revoke")
@@ -172,7 +219,7 @@ struct EndToEndTests {
         await gateway.stop()
     }
 
-    @Test("the operator's changes count at once: a blocked card is declined on its next request, a load is usable")
+    @Test("the operator's changes count at once: a load, a blocked card, a new partner and its new terminal")
     func operatorChangesAtOnce() async throws {
         let gateway = try await RunningGateway.start("operator")
         let card = gateway.manifest.card(holding: [.manuels, .transport])
@@ -185,6 +232,17 @@ struct EndToEndTests {
         _ = try operatorTool.setCardStatus(pan: card.panValue, status: .stolen)
         #expect(try await connection.ask(purchaseRequest(stan: "O3", amount: 100, card: reader.tap(card.pan, amount: 100))).code == "43")
         await connection.close()
+
+        // A new partner and its new terminal work without a restart.
+        _ = try operatorTool.addPartner(PartnerRecord(id: "P009", name: "Cycles du Vieux-Lille", category: .transport, city: "Lille",
+                                                      acceptsPrepayment: false, acceptsOnline: false, wallets: [.transport]))
+        _ = try operatorTool.enrollTerminal(id: "T009", partnerID: "P009")
+        let newcomer = try await gateway.connect("T009")
+        let other = gateway.manifest.fundedCards.first { $0.pan != card.pan && $0.wallets.contains { $0.code == "TRANSPORT" } }!
+        let bought = try await newcomer.ask(purchaseRequest(stan: "N1", amount: 250, card: reader.tap(other.pan, amount: 250)))
+        #expect(bought.code == "00")
+        #expect(bought.string("wallet") == "TRANSPORT")
+        await newcomer.close()
         await gateway.stop()
     }
 
@@ -321,6 +379,19 @@ struct EndToEndTests {
             .connect(host: "127.0.0.1", port: gateway.port).get()
         #expect(await waitUntil(.seconds(4)) { !channel.isActive })
         try? await channel.close()
+        await gateway.stop()
+    }
+
+    @Test("a connection whose handshake completed outlives the handshake timeout while it is used")
+    func handshakeTimeoutSparesEstablishedConnections() async throws {
+        var limits = ServerLimits()
+        limits.handshakeTimeout = .milliseconds(300)
+        let gateway = try await RunningGateway.start("handshake-done", limits: limits)
+        let connection = try await gateway.connect("T001")
+        for index in 0..<4 {
+            try await Task.sleep(for: .milliseconds(250))
+            #expect(try await connection.ask(#"{"type":"echo","id":"alive\#(index)"}"#).code == "00")
+        }
         await gateway.stop()
     }
 

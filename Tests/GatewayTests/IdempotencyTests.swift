@@ -44,6 +44,21 @@ struct IdempotencyTests {
         #expect(try gateway.available(card.pan, .manuels) == card.balance(.manuels) - 2100)
     }
 
+    @Test("stans are remembered for at least 48 hours")
+    func stanRetention() throws {
+        let gateway = try OfflineGateway()
+        defer { gateway.expectInvariants() }
+        let card = gateway.manifest.fundedCards[5]
+        let text = gateway.purchaseText(card.pan, 700, stan: "KEEP1")
+        let first = try gateway.send(text)
+        #expect(first.code == "00")
+        gateway.now = gateway.now.addingTimeInterval(48 * 3600 + 60)
+        let purged = try gateway.ledger.write(now: gateway.now) { try $0.purgeStans() }
+        #expect(purged == 0)
+        #expect(try gateway.send(text).value == first.value)
+        #expect(try gateway.available(card.pan, .manuels) == card.balance(.manuels) - 700)
+    }
+
     @Test("stans are per terminal: two terminals of one partner may use the same stan")
     func stanPerTerminal() throws {
         let gateway = try OfflineGateway()
@@ -236,7 +251,17 @@ struct OperationTests {
             #expect(check["voucher"]?.string("status") == "issued")
             #expect(check["voucher"]?.string("expires") == card.wallets.first { $0.code == "MANUELS" }?.expires)
         }
+        let typo = try gateway.checkVoucher(mistyped(code))
+        #expect(typo.code == "30")
+        #expect(typo.string("message") == "Code de bon mal saisi")
         #expect(try gateway.redeem(plain.lowercased()).code == "00")
+    }
+
+    /// The code with its first character changed: its check character no longer matches.
+    func mistyped(_ code: String) -> String {
+        let first = code.first!
+        let replacement = VoucherCode.alphabet.first { $0 != first }!
+        return String(replacement) + code.dropFirst()
     }
 
     @Test("voucher guessing: after 10 unknown codes, the terminal's voucher requests are answered 05 for a while")
@@ -245,9 +270,15 @@ struct OperationTests {
         defer { gateway.expectInvariants() }
         let card = gateway.manifest.card(holding: [.manuels, .transport])
         let real = try gateway.prepay(card.pan, partner: "P001", amount: 600)
-        for _ in 0..<10 {
+        // Unknown codes (25) and mistyped ones (30, the check character does not match) both count.
+        for _ in 0..<5 {
             #expect(try gateway.checkVoucher(VoucherCode.generate().grouped).code == "25")
         }
+        for _ in 0..<4 {
+            #expect(try gateway.checkVoucher(mistyped(VoucherCode.generate().grouped)).code == "30")
+        }
+        #expect(try gateway.checkVoucher(real).code == "00", "9 unknown codes are not yet too many")
+        #expect(try gateway.checkVoucher(VoucherCode.generate().grouped).code == "25")
         let locked = try gateway.checkVoucher(real)
         #expect(locked.code == "05")
         #expect(try gateway.redeem(real).code == "05")
@@ -332,7 +363,29 @@ struct OperationTests {
         #expect(txns(byPan) == [third, first, old])
         let byCard = try gateway.send(#"{"type":"online.list","id":"o","stan":"OL3","card":\#(gateway.tap(cards[1].pan, 0))}"#)
         #expect(txns(byCard) == [second])
+        // protocol/wire.md: listing is not paying, a blocked card's payments are still listed.
+        try gateway.setCardStatus(cards[1].pan, .lost)
+        let blocked = try gateway.send(#"{"type":"online.list","id":"o","stan":"OL5","card":\#(gateway.tap(cards[1].pan, 0))}"#)
+        #expect(blocked.code == "00")
+        #expect(txns(blocked) == [second])
         let elsewhere = try gateway.send(#"{"type":"online.list","id":"o","stan":"OL4"}"#, from: "T006")
         #expect(txns(elsewhere).count == 1)
+    }
+
+    @Test("online.list: at most 500 payments, the newest")
+    func onlineListAtMost500() throws {
+        let gateway = try OfflineGateway()
+        defer { gateway.expectInvariants() }
+        let card = gateway.manifest.card(holding: [.manuels, .transport])
+        let start = gateway.now.addingTimeInterval(-600)
+        var txns: [String] = []
+        for index in 0..<501 {
+            txns.append(try gateway.payOnline(card.pan, partner: "P001", wallet: .manuels, amount: 1,
+                                              at: start.addingTimeInterval(Double(index))))
+        }
+        let list = try gateway.send(#"{"type":"online.list","id":"o","stan":"MANY"}"#)
+        let listed = (list["payments"]?.arrayValue ?? []).compactMap { $0.string("txn") }
+        #expect(listed.count == 500)
+        #expect(listed == Array(txns.reversed().prefix(500)))
     }
 }

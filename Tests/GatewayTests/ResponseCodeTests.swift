@@ -231,6 +231,8 @@ struct ResponseCodeTests {
         let card = gateway.manifest.card(holding: [.manuels, .restauration])
         #expect(try gateway.purchase(card.pan, 100, at: "T004").code == "57")   // transport only
         #expect(try gateway.purchase(card.pan, 100, at: "T001", wallet: "RESTAURATION").code == "57")
+        // protocol/wire.md: a `wallet` the card does not have is 12.
+        #expect(try gateway.purchase(card.pan, 100, at: "T005", wallet: "HEBERGEMENT").code == "12")
         #expect(try gateway.available(card.pan, .restauration) == card.balance(.restauration))
     }
 
@@ -321,7 +323,7 @@ struct ResponseCodeTests {
         let gateway = try OfflineGateway()
         defer { gateway.expectInvariants() }
         let card = gateway.manifest.fundedCards[4]
-        let purchase = try gateway.purchase(card.pan, 1800, at: "T002")
+        let purchase = try gateway.purchase(card.pan, 1800, at: "T002", stan: "BUY1")
         let txn = try #require(purchase.string("txn"))
         // Any terminal of the partner may cancel it.
         let cancel = try gateway.cancel(txn, at: "T003")
@@ -330,6 +332,9 @@ struct ResponseCodeTests {
         #expect(cancel.int("amount") == 1800)
         #expect(cancel.string("txn") != nil && cancel.string("txn") != txn)
         #expect(try gateway.cancel(txn, at: "T002").code == "A3")
+        #expect(try gateway.available(card.pan, .manuels) == card.balance(.manuels))
+        // The terminal reversing that purchase now gets 00, and gives nothing back a second time.
+        #expect(try gateway.reverse("BUY1", at: "T002").code == "00")
         #expect(try gateway.available(card.pan, .manuels) == card.balance(.manuels))
     }
 

@@ -3,7 +3,7 @@ import HDFDomain
 import Ledger
 import Testing
 
-/// A ledger with the standard partners plus `PALL` (every wallet, terminal `TALL1`), for the rule tests.
+/// A ledger with the standard partners (`PALL` takes every wallet, terminal `TALL1`), for the rule tests.
 final class RulesEnvironment {
     let temp: TempLedger
     var ledger: Ledger { temp.ledger }
@@ -11,15 +11,13 @@ final class RulesEnvironment {
     private var stanCounter = 0
     private var cardCounter = 0
 
-    static let allWallets = PartnerSpec(id: "PALL", wallets: WalletCode.allCases, prepayment: true, online: true, terminals: ["TALL1"])
+    static let allWallets = PartnerSpec.named("PALL")
 
     init(now: Date = parisInstant(2026, 3, 10)) throws {
         self.now = now
         temp = try TempLedger()
         try ledger.write(now: now) { tx in
             try tx.addStandardPartners()
-            try tx.addPartner(Self.allWallets.record)
-            try tx.enrollTerminal(id: "TALL1", partnerID: "PALL", certificateSHA256: String(repeating: "cd", count: 32))
         }
     }
 
@@ -59,12 +57,17 @@ final class RulesEnvironment {
         }
     }
 
+    /// A read at the environment's `now` (reading a voucher past its expiry releases it: the clock matters).
+    func read<T>(_ body: (LedgerTransaction) throws -> T) throws -> T {
+        try ledger.read(now: now, body)
+    }
+
     func available(_ pan: PAN, _ code: WalletCode) throws -> Int64? {
-        try ledger.read { try $0.availableCents(pan: pan, code) }
+        try read { try $0.availableCents(pan: pan, code) }
     }
 
     func violations() throws -> [InvariantViolation] {
-        try ledger.read { try $0.checkInvariants() }
+        try read { try $0.checkInvariants() }
     }
 
     func snapshot() throws -> LedgerSnapshot { try LedgerSnapshot(ledger.connection) }

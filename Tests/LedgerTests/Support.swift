@@ -42,6 +42,8 @@ struct PartnerSpec: Sendable {
         PartnerSpec(id: "PTRANS", wallets: [.transport], prepayment: false, online: true, terminals: ["TTRANS1"]),
         // Lodging: neither prepayment nor online.
         PartnerSpec(id: "PHEB", wallets: [.hebergement], prepayment: false, online: false, terminals: ["THEB1"]),
+        // Every wallet: where the choice among several wallets (expiry, ties by code) matters most.
+        PartnerSpec(id: "PALL", wallets: WalletCode.allCases, prepayment: true, online: true, terminals: ["TALL1"]),
     ]
 
     static func of(terminal: String) -> PartnerSpec { all.first { $0.terminals.contains(terminal) }! }

@@ -54,10 +54,10 @@ struct VoucherRuleTests {
         #expect(redemption.amountCents == 4_000)
         #expect(try env.available(pan, .manuels) == 6_000)
         #expect(try partnerAccount(env, "PLIB") == (4_000, 0))
-        let payment = try env.ledger.read { try $0.payment(txn: redemption.txn) }
+        let payment = try env.read { try $0.payment(txn: redemption.txn) }
         #expect(payment.kind == .voucher)
         #expect(payment.terminalID == "TLIB2")
-        #expect(try env.ledger.read { try $0.voucher(code: voucher.code) }.status == .redeemed)
+        #expect(try env.read { try $0.voucher(code: voucher.code) }.status == .redeemed)
 
         let after = try env.snapshot()
         let twice = ledgerError { _ = try redeem(env, voucher.code) }
@@ -177,8 +177,8 @@ struct VoucherRuleTests {
         let undone = try env.ledger.write(now: env.now) { try $0.reversePayment(terminalID: "TLIB1", stan: "RED1") }
         #expect(undone?.txn == redemption.txn)
         #expect(undone?.kind == .voucher)
-        #expect(try env.ledger.read { try $0.payment(txn: redemption.txn) }.status == .reversed)
-        #expect(try env.ledger.read { try $0.voucher(code: voucher.code) }.status == .issued)
+        #expect(try env.read { try $0.payment(txn: redemption.txn) }.status == .reversed)
+        #expect(try env.read { try $0.voucher(code: voucher.code) }.status == .issued)
         #expect(try env.available(pan, .manuels) == 7_500, "still held for the voucher")
         #expect(try partnerAccount(env, "PLIB") == (0, 2_500))
         #expect(try env.violations().isEmpty)
@@ -197,7 +197,7 @@ struct VoucherRuleTests {
         #expect(cancellation.amountCents == 2_500)
         #expect(try env.available(pan, .manuels) == 10_000)
         #expect(try partnerAccount(env, "PLIB") == (0, 0))
-        #expect(try env.ledger.read { try $0.voucher(code: voucher.code) }.status == .redeemed)
+        #expect(try env.read { try $0.voucher(code: voucher.code) }.status == .redeemed)
         #expect(ledgerError { _ = try redeem(env, voucher.code) } == .voucherAlreadyRedeemed)
         #expect(try env.violations().isEmpty)
     }

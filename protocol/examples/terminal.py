@@ -20,13 +20,13 @@ import hmac
 import json
 import os
 import secrets
+import signal
 import socket
 import ssl
 import string
 import struct
 import subprocess
 import sys
-import time
 from datetime import datetime
 
 MAX_FRAME = 65536           # contract §3: 1 <= N <= 65,536
@@ -123,7 +123,7 @@ class GatewayClient:
         return json.loads(self._read_exactly(length).decode("utf-8"))
 
     # -- requests --
-    def _with_id(self, message):
+    def with_id(self, message):
         if "id" not in message:
             self._ids += 1
             message = dict(message, id=f"r{self._ids}")
@@ -131,7 +131,7 @@ class GatewayClient:
 
     def request(self, message):
         """One request, one response."""
-        self.send_payload(self.encode(self._with_id(message)))
+        self.send_payload(self.encode(self.with_id(message)))
         return self.read_response()
 
     def request_raw(self, payload):
@@ -141,7 +141,7 @@ class GatewayClient:
 
     def pipeline(self, messages):
         """Sends every request without waiting, then reads the answers, in request order."""
-        messages = [self._with_id(m) for m in messages]
+        messages = [self.with_id(m) for m in messages]
         if self.sock is None:
             self.connect()
         frames = b"".join(struct.pack(">I", len(p)) + p for p in map(self.encode, messages))
@@ -168,9 +168,10 @@ class AtcStore:
                 self.values = json.load(f)
 
     def last(self, pan):
-        if self.start is not None and pan not in self.values:
-            return self.start - 1          # --atc-start N: the first cryptogram carries ATC N
-        return self.values.get(pan, 0)
+        last = self.values.get(pan, 0)
+        if self.start is not None:
+            last = max(last, self.start - 1)   # --atc-start N: the next cryptogram carries at least ATC N
+        return last
 
     def save(self, pan, atc):
         self.values[pan] = atc
@@ -373,8 +374,9 @@ def selftest():
     checks.append(("card object cryptogram", second["cryptogram"],
                    counter.cryptogram(2, bytes.fromhex(second["un"]), 0).hex()))
     checks.append(("Luhn of the vectors' PAN", luhn_ok("9250123456789013"), True))
-    code = "ABCDEFGHJKM"
-    checks.append(("voucher check character", voucher_check_character(code) in VOUCHER_ALPHABET, True))
+    code = "ABCDEFGHJKM" + voucher_check_character("ABCDEFGHJKM")
+    checks.append(("voucher check character: weighted sum 0 mod 31",
+                   sum((i + 1) * VOUCHER_ALPHABET.index(c) for i, c in enumerate(code)) % 31, 0))
     failed = 0
     for name, got, expected in checks:
         ok = got == expected
@@ -407,7 +409,7 @@ class Scenario:
         scenario, plain_request, plain_raw = self, client.request, client.request_raw
 
         def request(message):
-            message = client._with_id(message)
+            message = client.with_id(message)
             scenario.exchanges.append([message, None])
             scenario.exchanges[-1][1] = plain_request(message)
             return scenario.exchanges[-1][1]
@@ -453,7 +455,7 @@ class Scenario:
         return response
 
     def call(self, message, code, client=None):
-        request = (client or self.client)._with_id(message)
+        request = (client or self.client).with_id(message)
         return self.expect((client or self.client).request(request), request, code)
 
     def manuels(self, card):
@@ -545,7 +547,7 @@ class Scenario:
         self.step("balance", first_balance)
 
         def purchase_approved():
-            request = self.client._with_id(purchase(self.stan(), A, P1, wallet="MANUELS"))
+            request = self.client.with_id(purchase(self.stan(), A, P1, wallet="MANUELS"))
             state["p1_request"], state["p1_bytes"] = request, GatewayClient.encode(request)
             r = self.expect(self.client.request_raw(state["p1_bytes"]), request, "00")
             self.check(isinstance(r.get("txn"), str) and r["txn"], "no txn")
@@ -600,13 +602,15 @@ class Scenario:
         def reverse_first():
             state["p3_stan"] = self.stan()
             self.call(reverse(state["p3_stan"]), "00")
+            r = self.call(status(state["p3_stan"]), "00")       # only reversed: the 05 its original would get
+            self.check(isinstance(r.get("original"), dict) and r["original"].get("code") == "05", f"original {r.get('original')}")
             self.call(purchase(state["p3_stan"], A, 990), "05")
             r = self.call(status(state["p3_stan"]), "00")
             self.check(isinstance(r.get("original"), dict) and r["original"].get("code") == "05", f"original {r.get('original')}")
             b, _ = self.manuels(A)
             self.check(b == state["b0"] - P1, f"MANUELS {b}, expected {state['b0'] - P1}")
             state["last_accepted_atc"] = A.atc
-        self.step("reverse of an unseen stan 00, its late purchase 05, status 05", reverse_first)
+        self.step("reverse of an unseen stan 00, status 05, its late purchase 05, status 05", reverse_first)
 
         # Card checks.
         def wrong_cryptogram():
@@ -776,6 +780,8 @@ class Scenario:
 # ---------------------------------------------------------------------------------------------
 
 def main(argv=None):
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)   # `terminal.py ... | head` ends quietly
     parser = argparse.ArgumentParser(description="Reference client of the Génération #HDF payment gateway.")
     where = argparse.ArgumentParser(add_help=False)
     where.add_argument("--manifest", help="the demo environment's demo.json (gateway address, CA, terminals, cards)")
@@ -786,38 +792,38 @@ def main(argv=None):
     where.add_argument("--cert", help="this terminal's certificate (PEM)")
     where.add_argument("--key", help="this terminal's private key (PEM)")
     where.add_argument("--state", help="ATC state file (default: .terminal-atc.json next to the manifest)")
-    where.add_argument("--atc-start", type=int, help="ATC of a card's first cryptogram when the state file has none")
+    where.add_argument("--atc-start", type=int, help="the next cryptogram's ATC is at least N (after a lost state file)")
     where.add_argument("--card-key", help="the card's key K (32 hex) when the card is not in the manifest")
     commands = parser.add_subparsers(dest="command", required=True)
 
     commands.add_parser("selftest", help="check the card cryptogram against the contract's test vectors")
-    commands.add_parser("echo", parents=[where])
-    p = commands.add_parser("purchase", parents=[where])
+    commands.add_parser("echo", parents=[where], help="is the gateway there? (server_time)")
+    p = commands.add_parser("purchase", parents=[where], help="pay with a card (cryptogram over the amount)")
     p.add_argument("--card", required=True, help="PAN")
     p.add_argument("--amount", type=int, required=True, help="cents")
     p.add_argument("--wallet")
     p.add_argument("--partial", action="store_true", help="allow a partial approval (10)")
     p.add_argument("--stan")
-    p = commands.add_parser("balance", parents=[where])
+    p = commands.add_parser("balance", parents=[where], help="a card's wallets (cryptogram over 0)")
     p.add_argument("--card", required=True)
     p.add_argument("--stan")
-    p = commands.add_parser("reverse", parents=[where])
+    p = commands.add_parser("reverse", parents=[where], help="undo a purchase or redemption by its stan")
     p.add_argument("--of", required=True, help="the stan to undo")
-    p = commands.add_parser("cancel", parents=[where])
+    p = commands.add_parser("cancel", parents=[where], help="cancel a payment this partner received")
     p.add_argument("--txn", required=True)
     p.add_argument("--stan")
-    p = commands.add_parser("voucher-check", parents=[where])
+    p = commands.add_parser("voucher-check", parents=[where], help="look a voucher up")
     p.add_argument("code")
-    p = commands.add_parser("voucher-redeem", parents=[where])
+    p = commands.add_parser("voucher-redeem", parents=[where], help="take a voucher's money")
     p.add_argument("code")
     p.add_argument("--stan")
-    p = commands.add_parser("online-list", parents=[where])
+    p = commands.add_parser("online-list", parents=[where], help="this partner's online payments")
     p.add_argument("--card", help="PAN of the card at the counter (cryptogram over 0)")
     p.add_argument("--pan", help="PAN typed in (no card reader)")
     p.add_argument("--stan")
-    p = commands.add_parser("status", parents=[where])
+    p = commands.add_parser("status", parents=[where], help="the response a stan got")
     p.add_argument("--of", required=True)
-    p = commands.add_parser("totals", parents=[where])
+    p = commands.add_parser("totals", parents=[where], help="this terminal's totals of a day")
     p.add_argument("--date", help="YYYY-MM-DD (default: today, Europe/Paris)")
     p = commands.add_parser("scenario", parents=[where], help="run the acceptance scenario against a live gateway")
     p.add_argument("--voucher", help="an issued voucher for this terminal's partner")

@@ -53,8 +53,14 @@ final class OfflineGateway {
         case .request(let request):
             let context = self.terminal(terminal)
             let decision = try ledger.write(now: now) { tx in try authorizer.decide(request, terminal: context, tx: tx) }
-            #expect(decision.code.rawValue == (try JSONValue.parse(decision.response)).code)
-            return Answer(value: try JSONValue.parse(decision.response), closesConnection: decision.closeConnection)
+            let value = try JSONValue.parse(decision.response)
+            // Every response: the request's type and id, a code, and a French message a terminal can show.
+            #expect(value.code == decision.code.rawValue)
+            #expect(value.string("type") == request.type.rawValue)
+            #expect(value.string("id") == request.id)
+            let message = value.string("message") ?? ""
+            #expect(!message.isEmpty && message.count <= 32, "message \(message)")
+            return Answer(value: value, closesConnection: decision.closeConnection)
         }
     }
 
