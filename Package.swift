@@ -82,6 +82,7 @@ let package = Package(
             "HDFDomain", "Ledger", "CardApplication", "PartnerPKI",
         ]),
         .target(name: "CommandSupport", dependencies: [
+            "HDFDomain",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "GatewayTool", dependencies: [

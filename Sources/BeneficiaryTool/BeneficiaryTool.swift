@@ -51,23 +51,9 @@ struct Common: ParsableArguments {
     func ledger() throws -> Ledger { try Ledger.open(directory: dir, actor: "beneficiary") }
 }
 
-func parsePAN(_ text: String) throws -> PAN {
-    do { return try PAN(validating: text) } catch {
-        throw CommandOutput.Refusal(code: "invalid_card_number", "invalid card number \(PAN.mask(text)): \(error.description)")
-    }
-}
 
-func parseWallet(_ text: String) throws -> WalletCode {
-    do { return try WalletCode(parsing: text) } catch { throw CommandOutput.Refusal(code: "unknown_wallet", error.description) }
-}
 
-func parseAmount(_ text: String) throws -> Int64 {
-    do { return try Money.parseAmountCents(text) } catch { throw CommandOutput.Refusal(code: "invalid_amount", error.description) }
-}
 
-func parseVoucher(_ text: String) throws -> VoucherCode {
-    do { return try VoucherCode(parsing: text) } catch { throw CommandOutput.Refusal(code: "invalid_voucher_code", error.description) }
-}
 
 struct VoucherOutput: Encodable {
     let code: String

@@ -45,37 +45,47 @@ public enum CommandOutput {
             FileHandle.standardOutput.write(data)
             FileHandle.standardOutput.write(Data("\n".utf8))
         }
-        exit(1)
+        Foundation.exit(1)
     }
 
     /// `--help`, `help VERB` and `--version`: the text on stdout, exit 0.
     static func helpAndExit<Root: ParsableCommand>(_ root: Root.Type, _ error: Error) -> Never {
         printLine(root.fullMessage(for: error))
-        exit(0)
+        Foundation.exit(0)
     }
 
-    /// Parses and runs a root command with these conventions, including for argument errors.
-    public static func main<Root: ParsableCommand>(_ root: Root.Type, arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Never {
-        let json = arguments.contains("--json")
-        var command: ParsableCommand
+    /// Parses the arguments; argument errors are refusals like any other, `--help` exits 0.
+    static func parse<Root: ParsableCommand>(_ root: Root.Type, _ arguments: [String], json: Bool) -> ParsableCommand {
         do {
-            command = try root.parseAsRoot(arguments)
+            return try root.parseAsRoot(arguments)
         } catch {
             if root.exitCode(for: error) == .success { helpAndExit(root, error) }
             let message = root.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
             fail(Refusal(code: "usage", message), json: json)
         }
-        do {
-            try command.run()
-            exit(0)
-        } catch let error as CleanExit {
-            root.exit(withError: error)
-        } catch let error as ExitCode {
-            exit(error.rawValue)
-        } catch {
+    }
+
+    /// Ends the process after a command threw.
+    static func exit<Root: ParsableCommand>(_ root: Root.Type, after error: Error, json: Bool) -> Never {
+        switch error {
+        case let clean as CleanExit: root.exit(withError: clean)
+        case let code as ExitCode: Foundation.exit(code.rawValue)
+        default:
             // `help VERB` parses into ArgumentParser's help command, whose run throws the help request.
             if root.exitCode(for: error) == .success { helpAndExit(root, error) }
             fail(error, json: json)
+        }
+    }
+
+    /// Parses and runs a root command with these conventions, including for argument errors.
+    public static func main<Root: ParsableCommand>(_ root: Root.Type, arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Never {
+        let json = arguments.contains("--json")
+        var command = parse(root, arguments, json: json)
+        do {
+            try command.run()
+            Foundation.exit(0)
+        } catch {
+            exit(root, after: error, json: json)
         }
     }
 
@@ -83,29 +93,16 @@ public enum CommandOutput {
     public static func mainAsync<Root: AsyncParsableCommand>(_ root: Root.Type,
                                                            arguments: [String] = Array(CommandLine.arguments.dropFirst())) async -> Never {
         let json = arguments.contains("--json")
-        var command: ParsableCommand
-        do {
-            command = try root.parseAsRoot(arguments)
-        } catch {
-            if root.exitCode(for: error) == .success { helpAndExit(root, error) }
-            let message = root.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
-            fail(Refusal(code: "usage", message), json: json)
-        }
+        var command = parse(root, arguments, json: json)
         do {
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
                 try command.run()
             }
-            exit(0)
-        } catch let error as CleanExit {
-            root.exit(withError: error)
-        } catch let error as ExitCode {
-            exit(error.rawValue)
+            Foundation.exit(0)
         } catch {
-            // `help VERB` parses into ArgumentParser's help command, whose run throws the help request.
-            if root.exitCode(for: error) == .success { helpAndExit(root, error) }
-            fail(error, json: json)
+            exit(root, after: error, json: json)
         }
     }
 }

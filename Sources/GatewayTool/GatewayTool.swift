@@ -33,23 +33,8 @@ struct DirectoryOptions: ParsableArguments {
     var json = false
 }
 
-func parsePAN(_ text: String) throws -> PAN {
-    do { return try PAN(validating: text) } catch {
-        throw CommandOutput.Refusal(code: "invalid_card_number", "invalid card number \(PAN.mask(text)): \(error.description)")
-    }
-}
 
-func parseWallet(_ text: String) throws -> WalletCode {
-    do { return try WalletCode(parsing: text) } catch {
-        throw CommandOutput.Refusal(code: "unknown_wallet", error.description)
-    }
-}
 
-func parseAmount(_ text: String) throws -> Int64 {
-    do { return try Money.parseAmountCents(text) } catch {
-        throw CommandOutput.Refusal(code: "invalid_amount", error.description)
-    }
-}
 
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "demo", abstract: "Create the demo environment in DIR.")
