@@ -65,16 +65,24 @@ extension LedgerTransaction {
         return id
     }
 
-    /// A fresh random reference from the voucher alphabet (no look-alikes): `TX` + 12 characters.
-    static func newTxnID() -> String {
+    /// `count` characters of the voucher alphabet (no look-alikes) from one draw of the system's CSPRNG:
+    /// one `getrandom` call per id instead of one per character.
+    static func randomCharacters(_ count: Int) -> String {
+        precondition(count <= 12, "31^12 < 2^64: more characters would need a second draw")
         var generator = SystemRandomNumberGenerator()
         let alphabet = VoucherCode.alphabet
-        return "TX" + String((0..<12).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
+        var value = UInt64.random(in: 0...UInt64.max, using: &generator)
+        var characters: [Character] = []
+        characters.reserveCapacity(count)
+        for _ in 0..<count {
+            characters.append(alphabet[Int(value % UInt64(alphabet.count))])
+            value /= UInt64(alphabet.count)
+        }
+        return String(characters)
     }
 
-    static func newAuthCode() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let alphabet = VoucherCode.alphabet
-        return String((0..<6).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
-    }
+    /// A fresh random reference: `TX` + 12 characters (about 59 bits).
+    static func newTxnID() -> String { "TX" + randomCharacters(12) }
+
+    static func newAuthCode() -> String { randomCharacters(6) }
 }

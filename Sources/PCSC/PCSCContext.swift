@@ -114,8 +114,7 @@ public final class PCSCContext: @unchecked Sendable {
     /// The current state of these readers, without waiting.
     public func states(of readers: [String]) throws(PCSCError) -> [PCSCReaderState] {
         var watched = readers.map { Watched(reader: $0, current: UInt(SCARD_STATE_UNAWARE)) }
-        let rv = try statusChange(&watched, timeoutMilliseconds: 0)
-        if rv == LONG(SCARD_E_TIMEOUT) { return watched.map(\.state) }
+        _ = try statusChange(&watched, timeoutMilliseconds: 0)
         return watched.map(\.state)
     }
 

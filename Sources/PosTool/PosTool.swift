@@ -92,16 +92,8 @@ struct Pay: AsyncParsableCommand {
     @Flag(help: "Accept a partial approval when no wallet holds enough.") var partial = false
 
     func run() async throws {
-        let cents: Int64
-        do { cents = try Money.parseAmountCents(amount) } catch {
-            throw PosError.usage(code: "invalid_amount", "Montant invalide : \(error)")
-        }
-        var code: WalletCode?
-        if let wallet {
-            do { code = try WalletCode(parsing: wallet) } catch {
-                throw PosError.usage(code: "unknown_wallet", "Porte-monnaie inconnu : \(error)")
-            }
-        }
+        let cents = try PosInput.amount(amount)
+        let code = try wallet.map { text throws(PosError) in try PosInput.wallet(text) }
         try options.print(try await options.pointOfSale().pay(amountCents: cents, wallet: code, allowPartial: partial))
     }
 }

@@ -47,7 +47,7 @@ public final class PCSCCardReader: CardReader, @unchecked Sendable {
             case .failure(let error):
                 // Pulled out between the wait and the connection: wait again.
                 guard error == .cardRemoved || error == .noCard(reader: name) else { throw error }
-                if clock.now >= deadline { throw PCSCError.timedOut(milliseconds: PCSCContextMilliseconds(timeout)) }
+                if clock.now >= deadline { throw PCSCError.timedOut(milliseconds: milliseconds(timeout)) }
             }
         }
     }
@@ -58,7 +58,7 @@ public final class PCSCCardReader: CardReader, @unchecked Sendable {
     }
 }
 
-func PCSCContextMilliseconds(_ duration: Duration) -> Int {
+private func milliseconds(_ duration: Duration) -> Int {
     Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
 }
 

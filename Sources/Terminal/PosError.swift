@@ -144,3 +144,41 @@ extension PosError.Operation {
         }
     }
 }
+
+/// The shop's wording for what the operator typed wrong.
+public enum PosInput {
+    public static func amount(_ text: String) throws(PosError) -> Int64 {
+        do { return try Money.parseAmountCents(text) } catch {
+            switch error {
+            case .notPositive: throw .usage(code: "invalid_amount", "Montant invalide : un nombre de centimes supérieur à 0 est attendu")
+            case .tooLarge: throw .usage(code: "invalid_amount", "Montant invalide : au-delà de \(Money.display(cents: Money.maximumAmountCents))")
+            case .notAnInteger: throw .usage(code: "invalid_amount", "Montant invalide « \(text) » : un nombre entier de centimes est attendu (1250 pour 12,50 €)")
+            }
+        }
+    }
+
+    public static func wallet(_ text: String) throws(PosError) -> WalletCode {
+        do { return try WalletCode(parsing: text) } catch {
+            throw .usage(code: "unknown_wallet", "Porte-monnaie inconnu « \(text) » (\(WalletCode.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+    }
+
+    public static func pan(_ text: String) throws(PosError) -> PAN {
+        do { return try PAN(validating: text) } catch {
+            switch error {
+            case .notSixteenDigits: throw .usage(code: "invalid_card_number", "Numéro de carte invalide : 16 chiffres attendus")
+            case .luhnCheckFailed: throw .usage(code: "invalid_card_number", "Numéro de carte invalide \(PAN.mask(text)) : erreur de saisie (chiffre de contrôle)")
+            }
+        }
+    }
+
+    public static func voucher(_ text: String) throws(PosError) -> String {
+        do { return try VoucherCode(parsing: text).canonical } catch {
+            switch error {
+            case .wrongLength: throw .usage(code: "invalid_voucher_code", "Code de bon invalide : \(VoucherCode.length) caractères attendus")
+            case .badCharacter(let c): throw .usage(code: "invalid_voucher_code", "Code de bon invalide : « \(c) » n'existe pas dans un code")
+            case .checkCharacterMismatch: throw .usage(code: "invalid_voucher_code", "Code de bon mal saisi : vérifiez-le")
+            }
+        }
+    }
+}

@@ -34,9 +34,7 @@ public final class PointOfSale: Sendable {
     // MARK: verbs
 
     public func pay(amountCents: Int64, wallet: WalletCode?, allowPartial: Bool) async throws -> PurchaseOutcome {
-        do { try Money.validate(amountCents: amountCents) } catch {
-            throw PosError.usage(code: "invalid_amount", "Montant invalide : \(error)")
-        }
+        _ = try PosInput.amount(String(amountCents))
         try await prepareReader()
         let link = try await openLink()
         let (card, pan, stan): (JSONValue, PAN, String)
@@ -171,11 +169,7 @@ public final class PointOfSale: Sendable {
         if cardPresent && pan != nil {
             throw PosError.usage(code: "usage", "Donnez --card ou --pan, pas les deux")
         }
-        if let pan {
-            do { _ = try PAN(validating: pan) } catch {
-                throw PosError.usage(code: "invalid_card_number", "Numéro de carte invalide \(PAN.mask(pan)) : \(error)")
-            }
-        }
+        if let pan { _ = try PosInput.pan(pan) }
         if cardPresent { try await prepareReader() }
         let (answer, stan) = try await withLink { link in
             var card: JSONValue?
@@ -315,17 +309,29 @@ public final class PointOfSale: Sendable {
     }
 
     /// A purchase or a redemption: no answer in time (or a broken connection) means reverse it, then report.
+    ///
+    /// The reversal is written to the pending list *before* the request leaves, and taken off when any answer
+    /// comes back: a terminal killed or powered off while waiting reverses the operation at its next run
+    /// (its display never showed an approval for it).
     private func sendReversible(_ request: JSONValue, stan: String, on link: GatewayConnection,
                                 operation: PosError.Operation) async throws -> GatewayAnswer {
+        do { try configuration.state.addPendingReversal(stan) } catch {
+            await link.close()
+            throw error
+        }
         do {
             let answer = try await self.request(request, on: link)
             await link.close()
+            // Should the pending entry stay (a disk failure), the next run reverses the operation: then it must
+            // not be shown as done now either.
+            try configuration.state.removePendingReversal(stan)
             return answer
+        } catch let error as PosError {
+            await link.close()
+            if case .state = error { throw error }
         } catch {
             await link.close()
         }
-        // Durable first: if this process dies during the attempts, the next run still reverses.
-        let recorded = (try? configuration.state.addPendingReversal(stan)) != nil
         for attempt in 1...configuration.reversalAttempts {
             if let link = try? await connect() {
                 let answer = try? await self.request(PointOfSale.reversal(of: stan), on: link)
@@ -336,9 +342,6 @@ public final class PointOfSale: Sendable {
                 }
             }
             if attempt < configuration.reversalAttempts { try? await Task.sleep(for: .milliseconds(500)) }
-        }
-        if !recorded {
-            throw PosError.state("reversal of stan \(stan) neither acknowledged nor recorded: reverse it by hand")
         }
         throw PosError.noResponseReversalPending(operation: operation, waited: configuration.responseTimeout)
     }
@@ -352,11 +355,7 @@ public final class PointOfSale: Sendable {
         return GatewayAnswer(json: json, code: code, message: json["message"]?.stringValue ?? ResponseCode(rawValue: code)?.defaultMessage ?? code)
     }
 
-    static func voucherCode(_ text: String) throws -> String {
-        do { return try VoucherCode(parsing: text).canonical } catch {
-            throw PosError.usage(code: "invalid_voucher_code", "Code de bon invalide : \(error)")
-        }
-    }
+    static func voucherCode(_ text: String) throws -> String { try PosInput.voucher(text) }
 
     static func randomID() -> String {
         (0..<4).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()

@@ -61,6 +61,9 @@ public enum VirtualCardError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .readerNotListening(let host, let port, let waited, let cause):
+            if case .notAccepted = cause {
+                return "vpcd at \(host):\(port) did not take the card within \(waited): its reader probably holds another card already"
+            }
             return "no vpcd reader listening on \(host):\(port) after \(waited) (is pcscd running with the vpcd driver on that port?): \(cause)"
         case .socket(let error): return "\(error)"
         }
@@ -133,29 +136,44 @@ public final class VirtualCard: @unchecked Sendable {
     }
 
     /// Inserts the card and serves vpcd until `.stop`. Throws when vpcd never listened within
-    /// `connectTimeout`, or a reader that went away did not come back within it.
+    /// `connectTimeout`, never took the card (its reader holds another one), or a reader that went away did
+    /// not come back within it.
+    ///
+    /// "inserted" is logged when vpcd first speaks to the card (it asks for the ATR as soon as it accepts the
+    /// connection), not when TCP connects: with a card already in the reader, vpcd leaves the next one in its
+    /// listen queue, connected but never served.
     public func run() throws(VirtualCardError) {
         guard let first = try connectWithin(options.connectTimeout) else {
             log("stopped before insertion")
             return
         }
+        let clock = ContinuousClock()
         // Closed explicitly on removal: a reference kept elsewhere must not keep the card in the reader.
         var socket: VPCDSocket? = first {
             didSet { if let old = oldValue, old !== socket { old.close() } }
         }
+        var connectedAt = clock.now
+        var announced = false
         var wantInserted = true
-        log("inserted into \(options.host):\(options.port) (card \(applet.pan.masked), ATC \(applet.atc))")
         var lostSince: ContinuousClock.Instant?
+
+        func pullOut(_ line: String?) {
+            if socket != nil, announced, let line { log(line) }
+            socket = nil
+            announced = false
+            applet.reset()
+        }
 
         while true {
             var fds = [pollfd(fd: commandPipe.read, events: Int16(POLLIN), revents: 0)]
             if let socket { fds.append(pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0)) }
-            // Out of the reader because vpcd went away: retry every 250 ms. A card that must follow its parent
-            // looks every 500 ms.
-            let timeout: Int32 = (socket == nil && wantInserted) ? 250 : (options.exitWithParent ? 500 : -1)
+            var timeout: Int32 = -1
+            if socket == nil && wantInserted { timeout = 250 }            // vpcd went away: retry
+            else if socket != nil && !announced { timeout = 100 }         // waiting for vpcd to take the card
+            if options.exitWithParent { timeout = timeout < 0 ? 500 : min(timeout, 500) }
             let ready = poll(&fds, nfds_t(fds.count), timeout)
             if parentIsGone {
-                socket = nil
+                pullOut(nil)
                 log("stopped: the parent process is gone (ATC \(applet.atc))")
                 return
             }
@@ -165,74 +183,76 @@ public final class VirtualCard: @unchecked Sendable {
             }
             if fds[0].revents & Int16(POLLIN) != 0 {
                 var byte: UInt8 = 0
-                if read(commandPipe.read, &byte, 1) == 1 {
-                    switch byte {
-                    case 1:
-                        if socket != nil { log("removed") }
-                        socket = nil
-                        wantInserted = false
-                        applet.reset()
-                    case 2:
-                        wantInserted = true
-                        if socket == nil {
-                            guard let inserted = try connectWithin(options.connectTimeout) else {
-                                log("stopped (ATC \(applet.atc))")
-                                return
-                            }
-                            socket = inserted
-                            lostSince = nil
-                            log("inserted into \(options.host):\(options.port) (card \(applet.pan.masked), ATC \(applet.atc))")
+                guard read(commandPipe.read, &byte, 1) == 1 else { continue }
+                switch byte {
+                case 1:
+                    pullOut("removed")
+                    wantInserted = false
+                case 2:
+                    wantInserted = true
+                    if socket == nil {
+                        guard let inserted = try connectWithin(options.connectTimeout) else {
+                            log("stopped (ATC \(applet.atc))")
+                            return
                         }
-                    default:
-                        if socket != nil { log("removed") }
-                        socket = nil
-                        log("stopped (ATC \(applet.atc))")
-                        return
+                        socket = inserted
+                        connectedAt = clock.now
+                        lostSince = nil
                     }
+                default:
+                    pullOut("removed")
+                    log("stopped (ATC \(applet.atc))")
+                    return
                 }
                 continue
             }
             guard let current = socket else {
                 // vpcd went away (pcscd stopped or restarted): try to go back in.
                 if wantInserted {
-                    let since = lostSince ?? ContinuousClock.now
+                    let since = lostSince ?? clock.now
                     lostSince = since
                     if let again = try? VPCDSocket.connect(host: options.host, port: options.port, timeoutMilliseconds: 250) {
                         socket = again
+                        connectedAt = clock.now
                         lostSince = nil
-                        log("inserted again into \(options.host):\(options.port)")
-                    } else if ContinuousClock.now - since > options.connectTimeout {
+                    } else if clock.now - since > options.connectTimeout {
                         throw .readerNotListening(host: options.host, port: options.port, waited: options.connectTimeout,
                                                   cause: .connect(host: options.host, port: options.port, errno: ECONNREFUSED))
                     }
                 }
                 continue
             }
-            guard fds.count > 1, fds[1].revents != 0 else { continue }
+            guard fds.count > 1, fds[1].revents != 0 else {
+                if !announced && clock.now - connectedAt > options.connectTimeout {
+                    pullOut(nil)
+                    throw .readerNotListening(host: options.host, port: options.port, waited: options.connectTimeout,
+                                              cause: .notAccepted(host: options.host, port: options.port))
+                }
+                continue
+            }
             let payload: [UInt8]?
             do { payload = try current.readMessage() } catch { payload = nil }
             guard let payload else {
-                log("the reader closed the connection (pcscd stopped?); trying to go back in")
-                socket = nil
-                applet.reset()
-                lostSince = ContinuousClock.now
+                pullOut("the reader closed the connection (pcscd stopped?); trying to go back in")
+                lostSince = clock.now
                 continue
+            }
+            if !announced {
+                announced = true
+                log("inserted into \(options.host):\(options.port) (card \(applet.pan.masked), ATC \(applet.atc))")
             }
             switch handle(VPCDMessage(payload: payload)) {
             case .none:
                 break
             case .reply(let answer):
                 do { try current.writeMessage(answer) } catch {
-                    log("the reader closed the connection while the card answered")
-                    socket = nil
-                    applet.reset()
-                    lostSince = ContinuousClock.now
+                    pullOut("the reader closed the connection while the card answered")
+                    lostSince = clock.now
                 }
             case .tear:
                 log("torn out of the reader during command APDU #\(apduCount) (ATC \(applet.atc))")
-                socket = nil
+                pullOut(nil)
                 wantInserted = false
-                applet.reset()
             }
         }
     }

@@ -130,7 +130,7 @@ struct PCSCReaderTests {
 
     @Test func sessionAnswersAsTheContractSays() throws {
         let (card, dir) = try startCard("pcsc-session")
-        defer { card.stop() }
+        defer { card.stop(); try? FileManager.default.removeItem(atPath: dir) }
         let context = try PCSCContext()
         defer { context.release() }
         let reader = try context.waitForCard(reader: TestPCSCD.reader, timeout: .seconds(5))
@@ -169,8 +169,8 @@ struct PCSCReaderTests {
     }
 
     @Test func t0IsOfferedToo() throws {
-        let (card, _) = try startCard("pcsc-t0")
-        defer { card.stop() }
+        let (card, dir) = try startCard("pcsc-t0")
+        defer { card.stop(); try? FileManager.default.removeItem(atPath: dir) }
         let context = try PCSCContext()
         defer { context.release() }
         let reader = try context.waitForCard(reader: TestPCSCD.reader, timeout: .seconds(5))
@@ -181,8 +181,8 @@ struct PCSCReaderTests {
     }
 
     @Test func removingTheCardIsAnErrorThatSaysSo() throws {
-        let (card, _) = try startCard("pcsc-remove")
-        defer { card.stop() }
+        let (card, dir) = try startCard("pcsc-remove")
+        defer { card.stop(); try? FileManager.default.removeItem(atPath: dir) }
         let context = try PCSCContext()
         defer { context.release() }
         let reader = try context.waitForCard(reader: TestPCSCD.reader, timeout: .seconds(5))
@@ -205,7 +205,7 @@ struct PCSCReaderTests {
 
     @Test func aCardTornOutDuringACommandIsRemovedNotMute() throws {
         let (card, dir) = try startCard("pcsc-tear", extra: ["--tear-at-apdu", "2"])
-        defer { card.stop() }
+        defer { card.stop(); try? FileManager.default.removeItem(atPath: dir) }
         let context = try PCSCContext()
         defer { context.release() }
         let reader = try context.waitForCard(reader: TestPCSCD.reader, timeout: .seconds(5))
@@ -225,8 +225,8 @@ struct PCSCReaderTests {
         let python = "/usr/bin/python3"
         let probe = try Tools.run(python, ["-c", "import smartcard"], timeout: 20)
         try #require(probe.status == 0, "python3-pyscard is not installed for /usr/bin/python3 (apt-get install python3-pyscard): \(probe.stderr)")
-        let (card, _) = try startCard("pcsc-pyscard")
-        defer { card.stop() }
+        let (card, dir) = try startCard("pcsc-pyscard")
+        defer { card.stop(); try? FileManager.default.removeItem(atPath: dir) }
         // pcscd sees the card within about half a second.
         let context = try PCSCContext()
         _ = try context.waitForCard(reader: TestPCSCD.reader, timeout: .seconds(5))

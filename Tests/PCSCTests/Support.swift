@@ -121,7 +121,7 @@ final class VirtualCardProcess {
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: Tools.product("virtual-card"))
         process.arguments = ["--port", String(port), "--pan", pan, "--key", key, "--state", statePath,
-                             "--connect-timeout", "5"] + extra
+                             "--connect-timeout", "5", "--exit-with-parent"] + extra
         let log = FileHandle(forWritingAtPath: logPath)!
         process.standardOutput = log
         process.standardError = log

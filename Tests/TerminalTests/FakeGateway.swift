@@ -23,19 +23,23 @@ final class FakeGateway: Sendable {
     let port: Int
     private let channel: Channel
     private let state: NIOLockedValueBox<[JSONValue]>
+    private let upstream: GatewayConnection?
 
     /// Every request received, in order.
     var requests: [JSONValue] { state.withLockedValue { $0 } }
     func requests(ofType type: String) -> [JSONValue] { requests.filter { $0["type"]?.stringValue == type } }
 
-    private init(port: Int, channel: Channel, state: NIOLockedValueBox<[JSONValue]>) {
+    private init(port: Int, channel: Channel, state: NIOLockedValueBox<[JSONValue]>, upstream: GatewayConnection?) {
         self.port = port
         self.channel = channel
         self.state = state
+        self.upstream = upstream
     }
 
     /// `dir` is a demo environment (its server certificate, key and CA); `upstream`, for `.relay`, the real
-    /// gateway and the terminal's credentials to reach it with.
+    /// gateway and the terminal's credentials to reach it with. One upstream connection, opened here, carries
+    /// every relayed request (the gateway answers in order), so relaying needs no Swift task: the relay keeps
+    /// working while a test blocks the cooperative threads waiting for a `pos` process.
     static func start(dir: String, upstream: TerminalCredentials? = nil, policy: @escaping Policy) async throws -> FakeGateway {
         var tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMFile(dir + "/certs/server.pem").map { .certificate($0) },
@@ -45,6 +49,11 @@ final class FakeGateway: Sendable {
         tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(dir + "/certs/ca.pem"))
         let context = try NIOSSLContext(configuration: tls)
         let state = NIOLockedValueBox<[JSONValue]>([])
+        var connection: GatewayConnection?
+        if let upstream {
+            connection = try await GatewayConnection.connect(upstream, group: MultiThreadedEventLoopGroup.singleton)
+        }
+        let relay = connection
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { child in
@@ -53,15 +62,16 @@ final class FakeGateway: Sendable {
                     try sync.addHandler(NIOSSLServerHandler(context: context))
                     try sync.addHandler(FrameDecoder.handler())
                     try sync.addHandler(MessageToByteHandler(FrameEncoder()))
-                    try sync.addHandler(FakeGatewayHandler(state: state, policy: policy, upstream: upstream))
+                    try sync.addHandler(FakeGatewayHandler(state: state, policy: policy, upstream: relay))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
-        return FakeGateway(port: channel.localAddress?.port ?? 0, channel: channel, state: state)
+        return FakeGateway(port: channel.localAddress?.port ?? 0, channel: channel, state: state, upstream: connection)
     }
 
     func stop() async {
         try? await channel.close()
+        await upstream?.close()
     }
 }
 
@@ -72,15 +82,14 @@ final class FakeGatewayHandler: ChannelInboundHandler, @unchecked Sendable {
 
     private let state: NIOLockedValueBox<[JSONValue]>
     private let policy: FakeGateway.Policy
-    private let upstreamCredentials: TerminalCredentials?
-    private var upstream: EventLoopFuture<GatewayConnection>?
+    private let upstream: GatewayConnection?
     private var lastAnswer: EventLoopFuture<Void>?
     private var hung = false
 
-    init(state: NIOLockedValueBox<[JSONValue]>, policy: @escaping FakeGateway.Policy, upstream: TerminalCredentials?) {
+    init(state: NIOLockedValueBox<[JSONValue]>, policy: @escaping FakeGateway.Policy, upstream: GatewayConnection?) {
         self.state = state
         self.policy = policy
-        self.upstreamCredentials = upstream
+        self.upstream = upstream
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -107,23 +116,14 @@ final class FakeGatewayHandler: ChannelInboundHandler, @unchecked Sendable {
                 channel.writeAndFlush(channel.allocator.buffer(bytes: response.encoded()), promise: nil)
             }
         case .relay, .relayAndDropAnswer:
-            guard let credentials = upstreamCredentials else { return }
+            guard let upstream else { return }
             let drop: Bool
             if case .relayAndDropAnswer = action { drop = true } else { drop = false }
-            let connection = upstream ?? loop.makeFutureWithTask {
-                try await GatewayConnection.connect(credentials, group: MultiThreadedEventLoopGroup.singleton)
-            }
-            upstream = connection
-            let answer = connection.flatMap { $0.sendRaw(bytes) }.hop(to: loop)
+            let answer = upstream.sendRaw(bytes).hop(to: loop)
             lastAnswer = previous.flatMap { answer }.map { buffer in
                 if !drop { channel.writeAndFlush(buffer, promise: nil) }
             }
         }
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        upstream?.whenSuccess { connection in Task { await connection.close() } }
-        context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {

@@ -122,7 +122,7 @@ final class VirtualCardProcess {
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: Tools.product("virtual-card"))
         process.arguments = ["--port", String(port), "--pan", pan, "--key", key, "--state", statePath,
-                             "--connect-timeout", "5"] + extra
+                             "--connect-timeout", "5", "--exit-with-parent"] + extra
         let log = FileHandle(forWritingAtPath: logPath)!
         process.standardOutput = log
         process.standardError = log
@@ -209,6 +209,11 @@ final class GatewayEnvironment {
         server = nil
     }
 
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
     var cards: [[String: Any]] { manifest["cards"] as? [[String: Any]] ?? [] }
 
     /// Active cards with at least `minimum` cents in `wallet` (not expired), in manifest order.
@@ -251,6 +256,28 @@ final class GatewayEnvironment {
             throw Failure("beneficiary prepay failed: \(result.stdout) \(result.stderr)")
         }
         return code
+    }
+
+    func payOnline(_ pan: String, partner: String, wallet: String, amount: Int64) throws -> String {
+        let result = try Tools.run(Tools.product("beneficiary"), ["pay-online", "--dir", dir, "--card", pan, "--partner", partner,
+                                                                   "--wallet", wallet, "--amount", String(amount), "--json"], timeout: 30)
+        guard result.status == 0, let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
+              let payment = object["payment"] as? [String: Any], let txn = payment["txn"] as? String else {
+            throw Failure("beneficiary pay-online failed: \(result.stdout) \(result.stderr)")
+        }
+        return txn
+    }
+
+    /// Starts `pos` without waiting for it (its output is discarded).
+    func startPos(_ arguments: [String], port: Int) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Tools.product("pos"))
+        process.arguments = ["--dir", dir, "--terminal", "T001", "--port", String(port), "--reader", TestPCSCD.reader,
+                             "--card-timeout", "5"] + arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
     }
 
     /// `pos --dir DIR --terminal T [--port P] --reader <the test reader> --card-timeout 5 ARGS`.

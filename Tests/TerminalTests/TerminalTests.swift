@@ -348,6 +348,7 @@ struct PosEndToEndTests {
         let totals = try environment.pos(["--json", "totals"])
         #expect(int64((totals.object("totals")["purchases"] as? [String: Any])?["count"]) == 3, "\(totals)")
         #expect(try environment.ledgerIsConsistent())
+        #expect(!FileManager.default.fileExists(atPath: environment.dir + "/pos/T001.pending"))
     }
 
     @Test func balanceListsTheCardsWallets() throws {
@@ -364,6 +365,23 @@ struct PosEndToEndTests {
         #expect(manuels["label"] as? String == "Manuels et équipement")
         let display = try environment.pos(["balance"])
         #expect(display.outcome.stdout.contains("Manuels et équipement : "), "\(display)")
+    }
+
+    @Test func onlineListsThePartnersOnlinePayments() throws {
+        let (environment, card) = try setUp("e2e-online")
+        defer { environment.stop() }
+        let txn = try environment.payOnline(card.pan, partner: "P001", wallet: "MANUELS", amount: 990)
+        let virtualCard = try insert(card, in: environment)
+        defer { virtualCard.stop() }
+        for arguments in [["online", "--card"], ["online", "--pan", card.pan], ["online"]] {
+            let run = try environment.pos(["--json"] + arguments)
+            #expect(run.status == 0, "\(run)")
+            let payments = run.object("online")["payments"] as? [[String: Any]] ?? []
+            #expect(payments.map { $0["txn"] as? String } == [txn], "\(arguments): \(run)")
+            #expect(int64(payments.first?["amount"]) == 990)
+        }
+        let bad = try environment.pos(["--json", "online", "--pan", "1234"])
+        #expect(bad.errorCode == "invalid_card_number", "\(bad)")
     }
 
     @Test func voucherIsCheckedThenRedeemedOnce() throws {
@@ -461,6 +479,40 @@ struct PosEndToEndTests {
         #expect(run.seconds >= 1.5, "\(run)")
         let purchase = try #require(fake.requests(ofType: "purchase").first)
         #expect(fake.requests(ofType: "reverse").map { $0["of"] } == [purchase["stan"]])
+        #expect(!FileManager.default.fileExists(atPath: environment.dir + "/pos/T001.pending"))
+    }
+
+    /// A terminal killed while it waits for the answer: its next run, whatever the verb, reverses that purchase.
+    @Test func aTerminalKilledWhileWaitingReversesAtItsNextRun() async throws {
+        let (environment, card) = try setUp("e2e-killed")
+        defer { environment.stop() }
+        let fake = try await FakeGateway.start(dir: environment.dir) { request, _ in
+            switch request["type"]?.stringValue {
+            case "echo": return .answer(answer(request, code: "00", [("server_time", .string("now"))]))
+            case "reverse": return .answer(answer(request, code: "00"))
+            case "totals":
+                let zero = JSONValue.object([("count", .int(0)), ("amount", .int(0))])
+                return .answer(answer(request, code: "00", [("date", request["date"] ?? .null), ("purchases", zero),
+                                                            ("cancellations", zero), ("vouchers", zero), ("online", zero)]))
+            default: return .swallow
+            }
+        }
+        let virtualCard = try insert(card, in: environment)
+        defer { virtualCard.stop() }
+        let pos = try environment.startPos(["--timeout", "60", "pay", "--amount", "1250"], port: fake.port)
+        let deadline = Date().addingTimeInterval(10)
+        while fake.requests(ofType: "purchase").isEmpty && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        kill(pos.processIdentifier, SIGKILL)
+        pos.waitUntilExit()
+        let stan = try #require(fake.requests(ofType: "purchase").first?["stan"]?.stringValue)
+        let pending = try String(contentsOfFile: environment.dir + "/pos/T001.pending", encoding: .utf8)
+        #expect(pending == stan + "\n")
+
+        let next = try environment.pos(["--json", "totals"], port: fake.port)
+        await fake.stop()
+        #expect(next.status == 0, "\(next)")
+        #expect(fake.requests.map { $0["type"]?.stringValue ?? "" }.suffix(3) == ["echo", "reverse", "totals"])
+        #expect(fake.requests(ofType: "reverse").first?["of"]?.stringValue == stan)
         #expect(!FileManager.default.fileExists(atPath: environment.dir + "/pos/T001.pending"))
     }
 
