@@ -19,7 +19,18 @@ trap 'scripts/pcscd.sh stop >/dev/null 2>&1 || true' EXIT
 export HDF_REQUIRE_PCSCD=1   # the PC/SC suites must run here, not skip
 
 echo "== swift test"
-swift test --skip-build
+log=$(mktemp)
+swift test --skip-build 2>&1 | tee "$log"
+swift_status=${PIPESTATUS[0]}
+swift_passed=$(sed -n 's/.*Test run with \([0-9][0-9]*\) tests.* passed after.*/\1/p' "$log" | tail -n 1)
+rm -f "$log"
+[ "$swift_status" -eq 0 ] || { echo "swift test failed ($swift_status)"; exit "$swift_status"; }
 echo "== interoperability (Python's ssl module as an independent client)"
-bash scripts/interop.sh
-echo "make test: passed in $(( $(date +%s) - started )) s"
+log=$(mktemp)
+bash scripts/interop.sh 2>&1 | tee "$log"
+interop_status=${PIPESTATUS[0]}
+interop_passed=$(sed -n 's/^interop: \([0-9][0-9]*\) passed.*/\1/p' "$log" | tail -n 1)
+rm -f "$log"
+[ "$interop_status" -eq 0 ] || { echo "interop failed ($interop_status)"; exit "$interop_status"; }
+echo "make test: took $(( $(date +%s) - started )) s"
+echo "make test: $(( ${swift_passed:-0} + ${interop_passed:-0} )) passed, 0 failed"
