@@ -143,10 +143,12 @@ let package = Package(
             "Terminal", "HDFDomain", "CommandSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "PCSCTests", dependencies: ["PCSC", "CardApplication", "HDFDomain", "VirtualCard"],
+        // What the PC/SC and terminal tests share: the test pcscd's readers, running products, virtual cards.
+        .target(name: "PCSCTestSupport", dependencies: ["PCSC"], path: "Tests/PCSCTestSupport"),
+        .testTarget(name: "PCSCTests", dependencies: ["PCSC", "PCSCTestSupport", "CardApplication", "HDFDomain", "VirtualCard"],
                     exclude: ["pyscard_check.py"]),
         .testTarget(name: "TerminalTests", dependencies: [
-            "Terminal", "PCSC", "CardApplication", "HDFDomain", "WireProtocol", "GatewayClient",
+            "Terminal", "PCSC", "PCSCTestSupport", "CardApplication", "HDFDomain", "WireProtocol", "GatewayClient",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
