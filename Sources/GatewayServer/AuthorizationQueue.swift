@@ -31,14 +31,24 @@ final class AuthorizationQueue: @unchecked Sendable {
     private let batchSizes = Recorder(label: "gateway_commit_batch_size", aggregate: true)
     private let commitSeconds = Metrics.Timer(label: "gateway_commit_duration")
     private var requestCounters: [String: Counter] = [:]
-    private var lastMaintenanceMillis: Int64 = 0
-    static let maintenanceIntervalMillis: Int64 = 60_000
+    /// How often housekeeping runs (also on an idle gateway: the authorisation thread wakes up for it).
+    static let housekeepingInterval: Duration = .seconds(60)
+    /// After a run that stopped at one of its limits, the next comes this soon (between batches).
+    static let housekeepingCatchUpInterval: Duration = .seconds(1)
+    private let housekeepingInterval: Duration
+    private var nextHousekeeping: Date
 
-    init(ledger: Ledger, authorizer: Authorizer, limits: ServerLimits, logger: Logger) {
+    init(ledger: Ledger, authorizer: Authorizer, limits: ServerLimits, logger: Logger,
+         housekeepingInterval: Duration = AuthorizationQueue.housekeepingInterval) {
         self.ledger = ledger
         self.authorizer = authorizer
         self.limits = limits
         self.logger = logger
+        self.housekeepingInterval = housekeepingInterval
+        self.nextHousekeeping = Date()
+        ledger.onConnectionReopened = { [logger] reason in
+            logger.warning("ledger connection reopened", metadata: ["reason": "\(reason)"])
+        }
     }
 
     func start() {
@@ -74,10 +84,18 @@ final class AuthorizationQueue: @unchecked Sendable {
         batch.reserveCapacity(limits.maximumBatchSize)
         while true {
             condition.lock()
-            while waiting.isEmpty && !stopping { condition.wait() }
+            // Idle: sleep until a request comes or housekeeping is due, whichever is first.
+            while waiting.isEmpty && !stopping && Date() < nextHousekeeping {
+                _ = condition.wait(until: nextHousekeeping)
+            }
             if waiting.isEmpty && stopping {
                 condition.unlock()
                 break
+            }
+            if waiting.isEmpty {
+                condition.unlock()
+                maintainIfDue()
+                continue
             }
             let take = min(waiting.count, limits.maximumBatchSize)
             batch.append(contentsOf: waiting[0..<take])
@@ -87,6 +105,8 @@ final class AuthorizationQueue: @unchecked Sendable {
 
             process(batch)
             batch.removeAll(keepingCapacity: true)
+            // After the batch's answers are on their way, never between its COMMIT and its answers.
+            maintainIfDue()
             if moreWaiting && !stopping {
                 // Let another process's writer in between two batches (SQLite's lock is not fair).
                 Thread.sleep(forTimeInterval: limits.interBatchPause.timeInterval)
@@ -103,7 +123,6 @@ final class AuthorizationQueue: @unchecked Sendable {
             results = try ledger.writeBatch(count: batch.count) { index, tx in
                 try authorizer.decide(batch[index].request, terminal: batch[index].terminal, tx: tx)
             }
-            maintainIfDue()
         } catch {
             // The commit itself failed: nothing of the batch is kept, every request gets 96.
             logger.error("commit failed, \(batch.count) requests answered 96", metadata: ["error": "\(error)"])
@@ -133,19 +152,22 @@ final class AuthorizationQueue: @unchecked Sendable {
         counter.increment()
     }
 
-    /// Once a minute, in a transaction of its own: vouchers past their expiry are released (their money
-    /// back in their wallets) and stans older than the retention are forgotten.
+    /// Once a minute (sooner while a run stops at its limits), in a transaction of its own: vouchers past
+    /// their expiry are released, stans and audit rows past their retention forgotten, each bounded.
     private func maintainIfDue() {
-        let now = ParisCalendar.nowMillis()
-        guard now - lastMaintenanceMillis > AuthorizationQueue.maintenanceIntervalMillis else { return }
-        lastMaintenanceMillis = now
+        let now = Date()
+        guard now >= nextHousekeeping else { return }
+        nextHousekeeping = now.addingTimeInterval(housekeepingInterval.timeInterval)
         do {
-            let (released, purged) = try ledger.write { tx in (try tx.releaseExpiredVouchers(), try tx.purgeStans()) }
-            if released > 0 || purged > 0 {
-                logger.info("maintenance: released \(released) expired vouchers, forgot \(purged) old stans")
+            let report = try ledger.write { tx in try tx.housekeeping() }
+            if report.reachedALimit {
+                nextHousekeeping = now.addingTimeInterval(AuthorizationQueue.housekeepingCatchUpInterval.timeInterval)
+            }
+            if report.releasedVouchers > 0 || report.purgedStans > 0 || report.purgedAuditRows > 0 {
+                logger.info("housekeeping: released \(report.releasedVouchers) expired vouchers, forgot \(report.purgedStans) old stans, removed \(report.purgedAuditRows) old audit rows")
             }
         } catch {
-            logger.warning("maintenance failed", metadata: ["error": "\(error)"])
+            logger.warning("housekeeping failed", metadata: ["error": "\(error)"])
         }
     }
 }

@@ -31,7 +31,6 @@ public struct Decision: Sendable {
 /// Runs on the single authorisation thread only.
 public final class Authorizer {
     let cardKeys: CardKeys
-    var voucherGuard = VoucherGuessingGuard()
 
     public init(masterKey: IssuerMasterKey) {
         self.cardKeys = CardKeys(masterKey: masterKey)
@@ -47,7 +46,14 @@ public final class Authorizer {
         default: break
         }
 
-        let terminalRecord = try? tx.terminal(id: terminal.terminalID)
+        // Unknown is told apart from a storage error: only `unknownTerminal` means "not enrolled"; a
+        // storage error propagates (`96`, nothing stored for the stan: a retransmission gets a real answer).
+        let terminalRecord: TerminalRecord?
+        do {
+            terminalRecord = try tx.terminal(id: terminal.terminalID)
+        } catch LedgerError.unknownTerminal {
+            terminalRecord = nil
+        }
         guard let terminalRecord, terminalRecord.status == .active, terminalRecord.partnerID == terminal.partnerID else {
             let response = Response(to: request, code: .notPermittedToTerminal, message: "Terminal révoqué")
             try tx.audit(actor: "terminal:\(terminal.terminalID)", action: request.type.rawValue, subject: maskedPAN ?? "",
@@ -85,12 +91,17 @@ public final class Authorizer {
             }
         }
 
-        let response = try handle(request, terminal: terminal, tx: tx)
+        var paymentTxn: String?
+        let response = try handle(request, terminal: terminal, tx: tx, paymentTxn: &paymentTxn)
         let bytes = response.encode()
         if let stan = request.stan, let fingerprint, response.code != .systemError {
-            try tx.recordStan(terminalID: terminal.terminalID, stan: stan, fingerprint: fingerprint, response: bytes)
+            try tx.recordStan(terminalID: terminal.terminalID, stan: stan, fingerprint: fingerprint, response: bytes,
+                              paymentTxn: paymentTxn)
         }
-        try audit(tx, terminal, request, maskedPAN, response.code, "")
+        // An echo is a liveness probe, not a decision: auditing it would grow the audit by the polling rate.
+        if request.type != .echo {
+            try audit(tx, terminal, request, maskedPAN, response.code, "")
+        }
         return Decision(response: bytes, code: response.code, closeConnection: false, maskedPAN: maskedPAN)
     }
 
@@ -128,7 +139,12 @@ public final class Authorizer {
     /// Checks a card request: known card (`14`), cryptogram over exactly this amount (`63`), ATC above
     /// the last accepted one (`63`); then records the ATC. The card's status is checked by the caller.
     func verifyCard(_ data: CardData, amountCents: Int64, tx: LedgerTransaction) throws -> Result<CardRecord, CardRefusal> {
-        guard let card = try? tx.card(pan: data.pan) else { return .failure(CardRefusal(code: .unknownCard)) }
+        let card: CardRecord
+        do {
+            card = try tx.card(pan: data.pan)
+        } catch LedgerError.unknownCard {
+            return .failure(CardRefusal(code: .unknownCard))
+        }
         guard let cardRequest = try? CardRequest(panDigits: data.pan.digits, atc: Int(data.atc),
                                                  unHex: data.unpredictableNumberHex, cryptogramHex: data.cryptogramHex) else {
             return .failure(CardRefusal(code: .formatError))
@@ -145,7 +161,8 @@ public final class Authorizer {
         Response(to: request, code: error.responseCode)
     }
 
-    func handle(_ request: Request, terminal: TerminalContext, tx: LedgerTransaction) throws -> Response {
+    /// Decides one request; `paymentTxn` is set to the payment it produced, if any (its stan will name it).
+    func handle(_ request: Request, terminal: TerminalContext, tx: LedgerTransaction, paymentTxn: inout String?) throws -> Response {
         switch request.body {
         case .echo:
             return Response(to: request, code: .approved, fields: [("server_time", .string(ParisCalendar.isoTimestamp(millis: tx.nowMillis)))])
@@ -162,6 +179,7 @@ public final class Authorizer {
             }) {
             case .failure(let error): return refusal(request, error)
             case .success(let approval):
+                paymentTxn = approval.txn
                 return Response(to: request, code: approval.isPartial ? .partialApproval : .approved, fields: [
                     ("txn", .string(approval.txn)), ("auth_code", .string(approval.authCode)),
                     ("amount", .int(approval.approvedCents)), ("wallet", .string(approval.wallet.rawValue)),
@@ -189,8 +207,10 @@ public final class Authorizer {
         case .reverse(let of):
             let record = try tx.stan(terminalID: terminal.terminalID, stan: of)
             if record?.reversed != true {
-                if record != nil {
-                    if case .failure(let error) = try attempt(tx, { try tx.reversePayment(terminalID: terminal.terminalID, stan: of) }) {
+                // Exactly the payment this stan's record names: past the retention the stan is new, and an
+                // older payment that once had the same stan is never touched.
+                if let txn = record?.paymentTxn {
+                    if case .failure(let error) = try attempt(tx, { try tx.reversePayment(txn: txn, terminalID: terminal.terminalID) }) {
                         // Nothing to give back (already cancelled by the partner): the reversal is still remembered.
                         _ = error
                     }
@@ -230,6 +250,7 @@ public final class Authorizer {
         case .voucherRedeem(let stan, let text):
             return try voucherRequest(request, text: text, terminal: terminal, tx: tx) { code in
                 let result = try tx.redeemVoucher(code: code, partnerID: terminal.partnerID, terminalID: terminal.terminalID, stan: stan)
+                paymentTxn = result.txn
                 return Response(to: request, code: .approved, fields: [("txn", .string(result.txn)), ("amount", .int(result.amountCents))])
             }
 
@@ -241,8 +262,11 @@ public final class Authorizer {
                 case .success(let card): cardID = card.id
                 }
             } else if let pan {
-                guard let card = try? tx.card(pan: pan) else { return Response(to: request, code: .unknownCard) }
-                cardID = card.id
+                do {
+                    cardID = try tx.card(pan: pan).id
+                } catch LedgerError.unknownCard {
+                    return Response(to: request, code: .unknownCard)
+                }
             }
             let payments: [JSONValue] = try tx.onlinePayments(partnerID: terminal.partnerID, cardID: cardID).map { payment in
                 .object([
@@ -282,12 +306,11 @@ public final class Authorizer {
     /// from an unknown one (`25`), then the operation.
     func voucherRequest(_ request: Request, text: String, terminal: TerminalContext, tx: LedgerTransaction,
                         _ body: (HDFDomain.VoucherCode) throws -> Response) throws -> Response {
-        let now = tx.nowMillis
-        if voucherGuard.isLockedOut(terminal.terminalID, nowMillis: now) {
+        if try VoucherGuessingGuard.isLockedOut(terminal.partnerID, tx: tx) {
             return Response(to: request, code: .doNotHonour, message: "Trop d'essais, attendez")
         }
         guard let code = try? HDFDomain.VoucherCode(parsing: text) else {
-            voucherGuard.recordFailure(terminal.terminalID, nowMillis: now)
+            try VoucherGuessingGuard.recordFailure(terminal.partnerID, tx: tx)
             return Response(to: request, code: .formatError, message: "Code de bon mal saisi")
         }
         // A voucher found expired is released in a step of its own, outside the operation's savepoint, so
@@ -296,7 +319,7 @@ public final class Authorizer {
         switch try attempt(tx, { try body(code) }) {
         case .success(let response): return response
         case .failure(let error):
-            if case .unknownVoucher = error { voucherGuard.recordFailure(terminal.terminalID, nowMillis: now) }
+            if case .unknownVoucher = error { try VoucherGuessingGuard.recordFailure(terminal.partnerID, tx: tx) }
             return refusal(request, error)
         }
     }

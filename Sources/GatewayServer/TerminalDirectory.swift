@@ -55,7 +55,10 @@ final class TerminalDirectory: @unchecked Sendable {
     func lookUp(_ identity: TerminalIdentity) -> Result<TerminalContext, TerminalRefusal> {
         lock.withLock {
             do {
-                let record = try ledger.read { try? $0.terminal(id: identity.terminalID) }
+                // Only `unknownTerminal` means "not enrolled"; a storage error is told as one (`.storage`).
+                let record: TerminalRecord? = try ledger.read { tx in
+                    do { return try tx.terminal(id: identity.terminalID) } catch LedgerError.unknownTerminal { return nil }
+                }
                 guard let record else { return .failure(.unknownTerminal(identity.terminalID)) }
                 guard record.status == .active else { return .failure(.revoked(record.id)) }
                 guard record.partnerID == identity.partnerID else {

@@ -1,33 +1,24 @@
-/// Stops a terminal from guessing voucher codes: after `maximumFailures` unknown or mistyped codes within
-/// `window`, its voucher requests are refused (`05`, "Trop d'essais") for `lockout`.
-/// With 31^11 possible codes and this rate, guessing one is out of reach. In memory, per process: a
-/// restart forgets the counts, which only matters to an attacker who can restart the gateway.
-struct VoucherGuessingGuard {
+import Ledger
+
+/// Stops a partner from guessing voucher codes: after `maximumFailures` unknown or mistyped codes within
+/// `window`, counted over all its terminals, its voucher requests are refused (`05`, "Trop d'essais") for
+/// `lockout`. With 31^11 possible codes and this rate, guessing one is out of reach. The counts live in
+/// the ledger (`voucher_guessing`, one row per partner): a restart does not reset them, and N terminals of
+/// one partner share one budget instead of getting N of them.
+enum VoucherGuessingGuard {
     static let maximumFailures = 10
     static let window: Duration = .seconds(600)
     static let lockout: Duration = .seconds(900)
-    /// Bounded memory: at most this many terminals tracked (more are forgotten, oldest first).
-    static let maximumTrackedTerminals = 10_000
 
-    private var failures: [String: [Int64]] = [:]
-    private var lockedUntil: [String: Int64] = [:]
+    static let rule = VoucherGuessingRule(maximumFailures: maximumFailures,
+                                          windowMillis: window.components.seconds * 1000,
+                                          lockoutMillis: lockout.components.seconds * 1000)
 
-    static func millis(_ duration: Duration) -> Int64 { duration.components.seconds * 1000 }
-
-    func isLockedOut(_ terminal: String, nowMillis: Int64) -> Bool {
-        guard let until = lockedUntil[terminal] else { return false }
-        return nowMillis < until
+    static func isLockedOut(_ partnerID: String, tx: LedgerTransaction) throws -> Bool {
+        try tx.isVoucherGuessingLockedOut(partnerID: partnerID)
     }
 
-    mutating func recordFailure(_ terminal: String, nowMillis: Int64) {
-        if failures.count >= Self.maximumTrackedTerminals && failures[terminal] == nil { failures.removeAll() }
-        var recent = (failures[terminal] ?? []).filter { nowMillis - $0 < Self.millis(Self.window) }
-        recent.append(nowMillis)
-        if recent.count >= Self.maximumFailures {
-            lockedUntil[terminal] = nowMillis + Self.millis(Self.lockout)
-            recent.removeAll()
-        }
-        failures[terminal] = recent
-        if lockedUntil.count > Self.maximumTrackedTerminals { lockedUntil = lockedUntil.filter { $0.value > nowMillis } }
+    static func recordFailure(_ partnerID: String, tx: LedgerTransaction) throws {
+        try tx.recordVoucherGuessFailure(partnerID: partnerID, rule: rule)
     }
 }

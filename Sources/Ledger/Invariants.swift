@@ -124,6 +124,17 @@ extension LedgerTransaction {
             SELECT t.id, t.kind FROM transfers t JOIN orphans o ON o.id = t.id
             """) { "transfer \($0.int(0)) (\($0.text(1))) belongs to no load, payment or voucher" }
 
+        // A stan names the payment it produced, made by that terminal under that stan; a reversed stan's
+        // payment is no longer approved (a reversal that undid another payment, e.g. an older use of the
+        // stan, shows here).
+        try collect("stan-names-its-payment", """
+            SELECT s.terminal_id, s.stan, s.payment_txn, COALESCE(p.status, 'missing') FROM stans s
+            LEFT JOIN payments p ON p.txn = s.payment_txn
+            WHERE s.payment_txn IS NOT NULL
+              AND (p.txn IS NULL OR p.terminal_id IS NOT s.terminal_id OR p.stan IS NOT s.stan
+                   OR (s.reversed = 1 AND p.status = 'approved'))
+            """) { "stan \($0.text(1)) of terminal \($0.text(0)) names payment \($0.text(2)), which is \($0.text(3))" }
+
         let integrity = try db.scalarText("PRAGMA quick_check") ?? "no answer"
         if integrity != "ok" { violations.append(InvariantViolation(invariant: "sqlite-integrity", detail: integrity)) }
         return violations

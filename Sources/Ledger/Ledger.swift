@@ -1,5 +1,6 @@
 import CSQLite
 import Foundation
+import Glibc
 import HDFDomain
 
 /// The wallet ledger: one SQLite file in WAL mode, shared by the gateway, the beneficiary side and the
@@ -9,13 +10,23 @@ import HDFDomain
 /// Concurrency: every write is one `BEGIN IMMEDIATE` transaction, kept short; a writer in another
 /// process waits for the lock with `SQLiteConnection`'s polling busy handler (bounded by its time-out).
 /// Correctness does not depend on the lock alone: balances are bounded by CHECK constraints too.
+///
+/// Files: the ledger holds full PANs and names, so it is created 0600 and an existing one is set to 0600
+/// when opened; SQLite creates `-wal` and `-shm` with the database file's mode, whichever process does.
 public final class Ledger {
-    public let connection: SQLiteConnection
+    /// Replaced by a fresh connection when a ROLLBACK fails (the old one is closed, which rolls back).
+    public private(set) var connection: SQLiteConnection
     /// Who acts through this handle, for the audit trail (`gateway`, `beneficiary`, `operator`).
     public let actor: String
+    /// Told (for the log) when the connection had to be reopened. Default: one line on stderr.
+    public var onConnectionReopened: (String) -> Void = { reason in
+        FileHandle.standardError.write(Data("ledger: connection reopened: \(reason)\n".utf8))
+    }
+    /// Tests only: the next ROLLBACK of a write transaction fails as if SQLite had refused it.
+    var failNextRollbackForTesting = false
 
-    /// How many times a whole write transaction is tried again when the lock could not be had.
-    public static let maximumWriteAttempts = 3
+    /// The ledger file and its `-wal`/`-shm`: owner read and write only.
+    public static let fileMode: mode_t = 0o600
 
     public static let fileName = "ledger.sqlite"
 
@@ -45,7 +56,40 @@ public final class Ledger {
 
     public init(path: String, actor: String) throws {
         self.actor = actor
-        self.connection = try SQLiteConnection(path: path)
+        try Ledger.restrictFileModes(path: path)
+        self.connection = try Ledger.openConnection(path: path)
+        try Ledger.restrictFileModes(path: path)
+        try migrate()
+    }
+
+    /// Creates the file 0600 if it does not exist yet (SQLite would use 0644 less the umask), and sets an
+    /// existing ledger and its `-wal`/`-shm` to 0600 (moves an older environment forward).
+    static func restrictFileModes(path: String) throws {
+        let descriptor = Glibc.open(path, O_CREAT | O_WRONLY | O_CLOEXEC, fileMode)
+        guard descriptor >= 0 else {
+            throw LedgerError.storage("cannot create \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { Glibc.close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else {
+            throw LedgerError.storage("cannot read the mode of \(path): \(String(cString: strerror(errno)))")
+        }
+        if status.st_mode & 0o777 != fileMode {
+            guard fchmod(descriptor, fileMode) == 0 else {
+                throw LedgerError.storage("cannot set \(path) to 0600: \(String(cString: strerror(errno)))")
+            }
+        }
+        for suffix in ["-wal", "-shm"] {
+            var companion = stat()
+            guard stat(path + suffix, &companion) == 0, companion.st_mode & 0o777 != fileMode else { continue }
+            guard chmod(path + suffix, fileMode) == 0 else {
+                throw LedgerError.storage("cannot set \(path + suffix) to 0600: \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    static func openConnection(path: String) throws -> SQLiteConnection {
+        let connection = try SQLiteConnection(path: path)
         try connection.execute("PRAGMA journal_mode=WAL")
         try connection.execute("PRAGMA synchronous=FULL")
         try connection.execute("PRAGMA foreign_keys=ON")
@@ -62,7 +106,34 @@ public final class Ledger {
         guard journal?.lowercased() == "wal" else {
             throw LedgerError.storage("journal_mode is \(journal ?? "?"), expected wal")
         }
-        try migrate()
+        return connection
+    }
+
+    /// A connection that could not leave its transaction is closed (SQLite rolls back on close) and
+    /// replaced, instead of stopping the process: the next request finds a clean connection.
+    func reopenConnection(because reason: String) throws {
+        cache.clear()
+        cache.dataVersion = -1
+        connection = try Ledger.openConnection(path: connection.path)
+        onConnectionReopened(reason)
+    }
+
+    /// Makes sure no transaction is left open on the connection before a new one begins.
+    func ensureNoOpenTransaction() throws {
+        guard connection.isInTransaction else { return }
+        do {
+            try rollback()
+        } catch {
+            try reopenConnection(because: "a transaction was left open and its ROLLBACK failed: \(error)")
+        }
+    }
+
+    private func rollback() throws {
+        if failNextRollbackForTesting {
+            failNextRollbackForTesting = false
+            throw SQLiteError(resultCode: 1, message: "ROLLBACK refused (fault injected by a test)", sql: "ROLLBACK")
+        }
+        try connection.execute("ROLLBACK")
     }
 
     /// Opens the ledger of a directory made by `gateway demo` (or any DIR holding `ledger.sqlite`).
@@ -89,19 +160,15 @@ public final class Ledger {
 
     /// BEGIN IMMEDIATE … COMMIT around `body`, ROLLBACK if anything throws. The lock is asked for up
     /// front so a transaction never fails half-way on a lock upgrade.
+    ///
+    /// The lock is asked for once: the busy handler waits up to `SQLiteConnection.busyTimeout` (the one
+    /// documented bound), then the write fails with `busy` (`96`) and nothing is changed.
     func withWriteLock<T>(_ body: () throws -> T) throws -> T {
-        precondition(!connection.isInTransaction, "write transactions do not nest")
-        var attempt = 0
-        while true {
-            attempt += 1
-            do {
-                try connection.execute("BEGIN IMMEDIATE")
-                break
-            } catch let error as SQLiteError where error.isBusy && attempt < Ledger.maximumWriteAttempts {
-                continue
-            } catch let error as SQLiteError where error.isBusy {
-                throw LedgerError.busy("the ledger stayed locked by another process: \(error.message)")
-            }
+        try ensureNoOpenTransaction()
+        do {
+            try connection.execute("BEGIN IMMEDIATE")
+        } catch let error as SQLiteError where error.isBusy {
+            throw LedgerError.busy("the ledger stayed locked by another process for \(SQLiteConnection.busyTimeout): \(error.message)")
         }
         do {
             try revalidateCache()
@@ -109,8 +176,14 @@ public final class Ledger {
             try connection.execute("COMMIT")
             return result
         } catch {
-            if connection.isInTransaction { try? connection.execute("ROLLBACK") }
             cache.clear()
+            if connection.isInTransaction {
+                do {
+                    try rollback()
+                } catch let rollbackError {
+                    try? reopenConnection(because: "ROLLBACK failed after \(error): \(rollbackError)")
+                }
+            }
             throw error
         }
     }
@@ -140,7 +213,7 @@ public final class Ledger {
 
     /// A consistent read (one snapshot of the WAL).
     public func read<T>(now: Date = Date(), _ body: (LedgerTransaction) throws -> T) throws -> T {
-        precondition(!connection.isInTransaction)
+        try ensureNoOpenTransaction()
         try connection.execute("BEGIN DEFERRED")
         defer { try? connection.execute("COMMIT") }
         try revalidateCache()

@@ -76,17 +76,35 @@ extension LedgerTransaction {
                                 balanceAfterCents: wallet.availableCents - approved, isPartial: approved < amountCents)
     }
 
-    /// Undoes an approved purchase or voucher redemption that a terminal reverses (by its stan).
-    /// Returns the payment undone, or nil when that stan moved no money (nothing to undo).
+    /// Undoes the approved purchase or voucher redemption a terminal reverses: exactly the payment its
+    /// stan's record names (never another payment that once had the same stan, before the retention).
+    /// Returns the payment undone, or nil when it is no longer approved (nothing to undo).
+    @discardableResult
+    public func reversePayment(txn: String, terminalID: String) throws -> PaymentRecord? {
+        let payment = try payment(txn: txn)
+        guard payment.terminalID == terminalID, payment.kind == .purchase || payment.kind == .voucher else {
+            throw LedgerError.storage("the stan record of terminal \(terminalID) names payment \(txn), which is not its own")
+        }
+        guard payment.status == .approved else { return nil }
+        _ = try undo(payment, status: .reversed, kind: "reversal")
+        return payment
+    }
+
+    /// Undoes what a terminal's stan produced. The stan's record names its payment when there is one (the
+    /// gateway always records it); without a record, the newest payment of that terminal under that stan
+    /// within the stan retention (an older one belongs to an earlier use of the stan). Nil: nothing to undo.
     @discardableResult
     public func reversePayment(terminalID: String, stan: String) throws -> PaymentRecord? {
-        guard let payment = try db.row("""
-            SELECT \(Self.paymentColumns) FROM payments p JOIN wallets w ON w.id = p.wallet_id
-            WHERE p.terminal_id = ? AND p.stan = ? AND p.kind IN ('purchase', 'voucher')
-            """, terminalID, stan, map: Self.paymentRecord) else { return nil }
-        guard payment.status == .approved else { return nil }
-        try undo(payment, status: .reversed, kind: "reversal")
-        return payment
+        if let record = try self.stan(terminalID: terminalID, stan: stan) {
+            guard let txn = record.paymentTxn else { return nil }
+            return try reversePayment(txn: txn, terminalID: terminalID)
+        }
+        let since = nowMillis - Self.stanRetention.components.seconds * 1000
+        guard let txn = try db.scalarText("""
+            SELECT txn FROM payments WHERE terminal_id = ? AND stan = ? AND kind IN ('purchase', 'voucher') AND created_at_ms >= ?
+            ORDER BY created_at_ms DESC, rowid DESC LIMIT 1
+            """, terminalID, stan, since) else { return nil }
+        return try reversePayment(txn: txn, terminalID: terminalID)
     }
 
     /// Gives a payment's money back to its wallet. A redeemed voucher goes back to `issued`, its money

@@ -155,6 +155,8 @@ public struct StanRecord: Sendable, Equatable {
     public let response: [UInt8]?
     /// A reversal named this stan (before or after the request itself arrived).
     public let reversed: Bool
+    /// The payment this stan's request produced (nil when it moved no money).
+    public let paymentTxn: String?
 }
 
 /// One line of a card's history, newest first.

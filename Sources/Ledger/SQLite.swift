@@ -66,10 +66,23 @@ public final class SQLiteConnection {
     public let path: String
 
     /// How long a writer waits for another process's write lock before it gives up (the request then
-    /// fails with `96` and nothing is changed).
-    public static let busyTimeout: Duration = .seconds(10)
+    /// fails with `96` and nothing is changed). The one bound on a lock wait: a write transaction asks for
+    /// the lock once (`Ledger.withWriteLock`), so a request waits at most this long, not a multiple of it.
+    public static let busyTimeout: Duration = .seconds(5)
 
-    public init(path: String) throws {
+    /// When the current wait for a lock began (monotonic), for the busy handler: its deadline is measured
+    /// on the clock, not estimated from the number of tries (sleeps overrun, so tries undercount time).
+    final class BusyWait {
+        var startedNanos: UInt64 = 0
+        let limitNanos: UInt64
+        init(limit: Duration) {
+            limitNanos = UInt64(limit.components.seconds) * 1_000_000_000 + UInt64(limit.components.attoseconds / 1_000_000_000)
+        }
+    }
+    private let busyWait: BusyWait
+
+    public init(path: String, busyTimeout: Duration = SQLiteConnection.busyTimeout) throws {
+        self.busyWait = BusyWait(limit: busyTimeout)
         var pointer: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &pointer, flags, nil)
@@ -93,13 +106,15 @@ public final class SQLiteConnection {
     /// process that waits loses every race against a writer that commits in a loop. Ours polls every
     /// 0.5 to 2 ms with jitter until the deadline: a waiting process gets in between two batches.
     private func installBusyHandler() {
-        sqlite3_busy_handler(handle, { _, attempt in
-            let elapsedMicros = Int64(attempt) * 1_000 // about 1 ms per try on average
-            let limitMicros = SQLiteConnection.busyTimeout.components.seconds * 1_000_000
-            if elapsedMicros >= limitMicros { return 0 }
+        let context = Unmanaged.passUnretained(busyWait).toOpaque()
+        sqlite3_busy_handler(handle, { context, attempt in
+            let wait = Unmanaged<BusyWait>.fromOpaque(context!).takeUnretainedValue()
+            let now = DispatchTime.now().uptimeNanoseconds
+            if attempt == 0 { wait.startedNanos = now }
+            if now - wait.startedNanos >= wait.limitNanos { return 0 }
             usleep(UInt32.random(in: 500...1_500))
             return 1
-        }, nil)
+        }, context)
     }
 
     public func execute(_ sql: String) throws {

@@ -182,5 +182,31 @@ enum Schema {
         );
         INSERT INTO accounts(kind, name) VALUES ('funding', 'region');
         """,
+        // (issue 8) a stan names the payment it produced (exact reversals), the voucher-guessing budget per
+        // partner (persisted), and the indexes housekeeping needs to stay bounded.
+        """
+        ALTER TABLE stans ADD COLUMN payment_txn TEXT REFERENCES payments(txn);
+        CREATE INDEX payments_by_terminal_stan ON payments(terminal_id, stan) WHERE stan IS NOT NULL;
+        -- An existing ledger moves forward: a stan answered names the newest payment its terminal made under
+        -- it since the stan was recorded (older payments with the same stan belong to an earlier use of it).
+        UPDATE stans SET payment_txn = (
+            SELECT p.txn FROM payments p
+            WHERE p.terminal_id = stans.terminal_id AND p.stan = stans.stan AND p.kind IN ('purchase', 'voucher')
+              AND p.created_at_ms >= stans.created_at_ms
+            ORDER BY p.created_at_ms DESC, p.rowid DESC LIMIT 1)
+        WHERE fingerprint IS NOT NULL;
+        CREATE INDEX stans_by_age ON stans(created_at_ms);
+        CREATE INDEX vouchers_issued_by_expiry ON vouchers(expires_on) WHERE status = 'issued';
+        CREATE INDEX audit_by_age ON audit(at_ms);
+
+        -- Unknown or mistyped voucher codes, counted per partner (all its terminals share one budget) in a
+        -- window that starts at the first failure. One row per partner: bounded by the partners.
+        CREATE TABLE voucher_guessing (
+            partner_id TEXT PRIMARY KEY REFERENCES partners(id),
+            window_started_ms INTEGER NOT NULL,
+            failures INTEGER NOT NULL CHECK (failures >= 0),
+            locked_until_ms INTEGER NOT NULL DEFAULT 0
+        ) WITHOUT ROWID;
+        """,
     ]
 }

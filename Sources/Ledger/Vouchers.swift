@@ -32,9 +32,15 @@ extension LedgerTransaction {
 
     /// Releases every voucher still `issued` past its expiry (their money goes back to their wallets).
     /// The gateway runs it regularly so that money does not wait for someone to look the voucher up.
+    /// How many expired vouchers one housekeeping run releases at most.
+    public static let voucherReleaseLimitPerRun = 1_000
+
     @discardableResult
-    public func releaseExpiredVouchers(limit: Int = 1_000) throws -> Int {
-        let due = try db.rows("SELECT code FROM vouchers WHERE status = 'issued' AND expires_on < ? LIMIT ?", today.iso, limit) {
+    public func releaseExpiredVouchers(limit: Int = voucherReleaseLimitPerRun) throws -> Int {
+        // `vouchers_issued_by_expiry` (a partial index on issued vouchers) makes this a range scan.
+        let due = try db.rows("""
+            SELECT code FROM vouchers WHERE status = 'issued' AND expires_on < ? ORDER BY expires_on LIMIT ?
+            """, today.iso, limit) {
             $0.text(0)
         }
         for text in due {
@@ -157,24 +163,30 @@ extension LedgerTransaction {
     }
 }
 
-/// Idempotency: what each (terminal, stan) got, kept at least 48 hours (we keep 7 days).
+/// Idempotency: what each (terminal, stan) got, kept at least 48 hours (we keep 7 days). Past the
+/// retention a stan is simply new: its record, and so what `reverse` and `status` act on, is the new one.
 extension LedgerTransaction {
     public static let stanRetention: Duration = .seconds(7 * 86_400)
 
     public func stan(terminalID: String, stan: String) throws -> StanRecord? {
-        try db.row("SELECT fingerprint, response, reversed FROM stans WHERE terminal_id = ? AND stan = ?", terminalID, stan) {
-            StanRecord(fingerprint: $0.optionalText(0), response: $0.isNull(1) ? nil : $0.blob(1), reversed: $0.int(2) != 0)
+        try db.row("SELECT fingerprint, response, reversed, payment_txn FROM stans WHERE terminal_id = ? AND stan = ?",
+                   terminalID, stan) {
+            StanRecord(fingerprint: $0.optionalText(0), response: $0.isNull(1) ? nil : $0.blob(1), reversed: $0.int(2) != 0,
+                       paymentTxn: $0.optionalText(3))
         }
     }
 
-    /// Remembers the exact response a request got. A stan that only a reversal named so far gets its
-    /// request's fingerprint and response now, and stays marked reversed.
-    public func recordStan(terminalID: String, stan: String, fingerprint: String, response: [UInt8]) throws {
+    /// Remembers the exact response a request got, and the payment it produced (if any): `reverse` and
+    /// `status` act on exactly that payment. A stan that only a reversal named so far gets its request's
+    /// fingerprint and response now, and stays marked reversed.
+    public func recordStan(terminalID: String, stan: String, fingerprint: String, response: [UInt8],
+                           paymentTxn: String? = nil) throws {
         try db.run("""
-            INSERT INTO stans(terminal_id, stan, fingerprint, response, reversed, created_at_ms) VALUES (?, ?, ?, ?, 0, ?)
-            ON CONFLICT(terminal_id, stan) DO UPDATE SET fingerprint = excluded.fingerprint, response = excluded.response
+            INSERT INTO stans(terminal_id, stan, fingerprint, response, reversed, created_at_ms, payment_txn) VALUES (?, ?, ?, ?, 0, ?, ?)
+            ON CONFLICT(terminal_id, stan) DO UPDATE SET fingerprint = excluded.fingerprint, response = excluded.response,
+                payment_txn = excluded.payment_txn
             WHERE stans.fingerprint IS NULL
-            """, terminalID, stan, fingerprint, response, nowMillis)
+            """, terminalID, stan, fingerprint, response, nowMillis, paymentTxn)
     }
 
     public func markStanReversed(terminalID: String, stan: String) throws {
@@ -184,9 +196,15 @@ extension LedgerTransaction {
             """, terminalID, stan, nowMillis)
     }
 
-    /// Forgets stans older than the retention. Returns how many.
+    /// How many old stans one housekeeping run forgets at most: a run stays one short transaction.
+    public static let stanPurgeLimitPerRun = 5_000
+
+    /// Forgets stans older than the retention, oldest first, at most `limit` (indexed by age). Returns how many.
     @discardableResult
-    public func purgeStans() throws -> Int {
-        try db.run("DELETE FROM stans WHERE created_at_ms < ?", nowMillis - Self.stanRetention.components.seconds * 1000)
+    public func purgeStans(limit: Int = stanPurgeLimitPerRun) throws -> Int {
+        try db.run("""
+            DELETE FROM stans WHERE (terminal_id, stan) IN (
+                SELECT terminal_id, stan FROM stans WHERE created_at_ms < ? ORDER BY created_at_ms LIMIT ?)
+            """, nowMillis - Self.stanRetention.components.seconds * 1000, limit)
     }
 }

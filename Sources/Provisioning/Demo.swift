@@ -136,6 +136,9 @@ public enum DemoEnvironment {
             }
         }
         try fileManager.createDirectory(atPath: layout.directory, withIntermediateDirectories: true)
+        // The environment holds the ledger (full PANs, names) and keys: owner only, also for a DIR that
+        // existed before (its parents keep their modes).
+        try fileManager.setAttributes([.posixPermissions: EnvironmentLayout.directoryMode], ofItemAtPath: layout.directory)
         try fileManager.createDirectory(atPath: layout.path("certs"), withIntermediateDirectories: true)
         // Build under a temporary ledger name: a demo interrupted half-way leaves no ledger behind.
         let buildingPath = layout.path(EnvironmentLayout.ledgerFile + ".building")

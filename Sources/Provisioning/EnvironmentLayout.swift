@@ -3,6 +3,8 @@ import Foundation
 /// Where things live in an environment directory (`DIR`), all paths relative to it in manifests.
 public struct EnvironmentLayout: Sendable {
     public let directory: String
+    /// The environment directory's mode: owner only (it holds the ledger and the keys).
+    public static let directoryMode: Int = 0o700
 
     public init(directory: String) {
         // Keep DIR as given (relative or absolute); only strip a trailing slash.
