@@ -17,6 +17,7 @@ fi
 scripts/pcscd.sh start
 trap 'scripts/pcscd.sh stop >/dev/null 2>&1 || true' EXIT
 export HDF_REQUIRE_PCSCD=1   # the PC/SC suites must run here, not skip
+export HDF_REQUIRE_ROOT_FAULTS=1   # the disk-full fault test (it mounts a tmpfs as root) must run, not skip
 
 echo "== swift test"
 log=$(mktemp)
