@@ -29,14 +29,14 @@ struct ReimbursementLoad: ParsableCommand {
         let fillStart = Date()
         var pans: [PAN] = []
         try ledger.write(now: yesterday) { tx in
-            try tx.setRegionAccount(BankAccountRecord(name: "Région Hauts-de-France", iban: try IBAN.make(country: "FR", bban: "3000100590000007123456"),
+            try tx.setRegionAccount(BankAccountRecord(name: "Région Hauts-de-France", iban: try IBAN.make(country: "FR", bban: "30001005900000071234567"),
                                                       bic: try BIC("BDFEFRPPCCT")))
             for index in 0..<partners {
                 let id = String(format: "B%05d", index)
                 try tx.addPartner(PartnerRecord(id: id, name: "Partenaire Élan & Cie \(index)", category: .librairie, city: "Lille",
                                                 acceptsPrepayment: false, acceptsOnline: false, wallets: [.manuels]))
                 try tx.enrollTerminal(id: "T" + id, partnerID: id, certificateSHA256: String(repeating: "ab", count: 32))
-                try tx.setPartnerBankAccount(partnerID: id, iban: try IBAN.make(country: "FR", bban: String(format: "300040082300%08d00", index)),
+                try tx.setPartnerBankAccount(partnerID: id, iban: try IBAN.make(country: "FR", bban: String(format: "3000400823000%08d00", index)),
                                              bic: try BIC("BNPAFRPP"))
             }
             for index in 0..<cardCount {
