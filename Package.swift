@@ -80,6 +80,13 @@ let package = Package(
         ]),
         .target(name: "Provisioning", dependencies: [
             "HDFDomain", "Ledger", "CardApplication", "PartnerPKI",
+            "Reimbursement",
+        ]),
+        // (issue 12) Paying the partners: the SEPA credit-transfer file (FoundationXML) and the statements.
+        .target(name: "Reimbursement", dependencies: ["HDFDomain", "Ledger", "Receipt"]),
+        .testTarget(name: "ReimbursementTests", dependencies: [
+            "Reimbursement", "Ledger", "HDFDomain", "Receipt",
+            .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .target(name: "CommandSupport", dependencies: [
             "HDFDomain",
@@ -104,6 +111,7 @@ let package = Package(
         ]),
         .executableTarget(name: "LedgerLoadTool", dependencies: [
             "Ledger", "HDFDomain", "CommandSupport",
+            "Reimbursement",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "BenchTool", dependencies: [

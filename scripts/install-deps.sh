@@ -2,7 +2,7 @@
 # Installs the Debian packages the project needs, only those missing (a fresh machine of this kind has
 # Swift and Python, not these). Idempotent; quiet when everything is there.
 set -euo pipefail
-packages=(libsqlite3-dev sqlite3 tzdata pcscd libpcsclite-dev vsmartcard-vpcd python3 python3-pyscard openssl iproute2 procps poppler-utils zbar-tools)
+packages=(libsqlite3-dev sqlite3 tzdata pcscd libpcsclite-dev vsmartcard-vpcd python3 python3-pyscard openssl iproute2 procps poppler-utils zbar-tools libxml2-utils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -13,3 +13,21 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq >/dev/null
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# --- (issue 12) the ISO 20022 pain.001.001.03 schema, to validate reimbursement files with xmllint ---
+# Taken out of the PyPI wheel of `sepaxml` (which ships the XSD) into an ignored folder; never committed.
+sepa_xsd="$(cd "$(dirname "$0")/.." && pwd)/var/third_party/sepaxml/pain.001.001.03.xsd"
+if [ ! -s "$sepa_xsd" ]; then
+  mkdir -p "$(dirname "$sepa_xsd")"
+  sepa_tmp="$(mktemp -d)"
+  python3 -m pip download --quiet --no-deps --dest "$sepa_tmp" "sepaxml==2.7.0" >/dev/null
+  python3 - "$sepa_tmp" "$sepa_xsd" <<'EOF_SEPA'
+import glob, sys, zipfile
+wheel = glob.glob(sys.argv[1] + "/sepaxml-*.whl")[0]
+with zipfile.ZipFile(wheel) as archive, open(sys.argv[2] + ".tmp", "wb") as out:
+    out.write(archive.read("sepaxml/schemas/pain.001.001.03.xsd"))
+EOF_SEPA
+  mv "$sepa_xsd.tmp" "$sepa_xsd"
+  rm -rf "$sepa_tmp"
+fi
+# --- end (issue 12) ---

@@ -20,7 +20,8 @@ struct GatewayCommand: AsyncParsableCommand {
         commandName: "gateway",
         abstract: "The Génération #HDF partner gateway: demo environment, operator's verbs, checks and the server.",
         subcommands: [DemoCommand.self, ServeCommand.self, CheckCommand.self, PartnerCommand.self,
-                      TerminalCommand.self, CardCommand.self, WalletCommand.self])
+                      TerminalCommand.self, CardCommand.self, WalletCommand.self,
+                      ReimburseCommand.self, RegionCommand.self])
 
     static func main() async { await CommandOutput.mainAsync(GatewayCommand.self) }
 }
@@ -74,7 +75,7 @@ struct CheckCommand: ParsableCommand {
 }
 
 struct PartnerCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "partner", abstract: "Partners.", subcommands: [Add.self])
+    static let configuration = CommandConfiguration(commandName: "partner", abstract: "Partners.", subcommands: [Add.self, Bank.self])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a partner.")
@@ -92,8 +93,11 @@ struct PartnerCommand: ParsableCommand {
         @Option var website: String = ""
         @Flag var prepayment = false
         @Flag var online = false
+        @Option(help: "The partner's IBAN (ISO 13616; spaces allowed), with --bic.") var iban: String?
+        @Option(help: "The partner's BIC (8 or 11 characters), with --iban.") var bic: String?
 
         func run() throws {
+            let bank = try parseBankAccount(iban: iban, bic: bic, required: false)
             guard let category = PartnerCategory(rawValue: category.lowercased()) else {
                 throw CommandOutput.Refusal(code: "unknown_category",
                     "unknown category '\(category)' (expected one of \(PartnerCategory.allCases.map(\.rawValue).joined(separator: ", ")))")
@@ -102,8 +106,8 @@ struct PartnerCommand: ParsableCommand {
             let record = PartnerRecord(id: id, name: name, category: category, address: address, city: city, phone: phone,
                                        email: email, website: website, acceptsPrepayment: prepayment, acceptsOnline: online,
                                        wallets: codes)
-            let output = try Operator(directory: options.dir).addPartner(record)
-            if options.json { try CommandOutput.printJSON("partner", output) }
+            let output = try Operator(directory: options.dir).addPartner(record, iban: bank?.iban, bic: bank?.bic)
+            if options.json { try CommandOutput.printJSON("partner", PartnerWithBank(partner: output, iban: bank?.iban.electronic, bic: bank?.bic.code)) }
             else { CommandOutput.printLine("partner \(output.id) added: \(output.name), \(output.city)") }
         }
     }

@@ -47,9 +47,12 @@ extension LedgerTransaction {
             WHERE kind = 'wallet' AND credits_posted - debits_posted - debits_pending < 0
             """) { "account \($0.text(0)) holds \($0.int(1)) cents" }
 
-        try collect("no-partner-below-zero", """
-            SELECT name, credits_posted - debits_posted FROM accounts WHERE kind = 'partner' AND credits_posted < debits_posted
-            """) { "account \($0.text(0)) holds \($0.int(1)) cents" }
+        // (issue 12) A partner's account may go below zero once its money was paid out and a payment is then
+        // cancelled (a debt carried to the next batch); it is never refunded more than it received.
+        try collect("no-partner-refunded-more-than-received", """
+            SELECT name, credits_posted - (debits_posted - settled_posted) FROM accounts
+            WHERE kind = 'partner' AND credits_posted < debits_posted - settled_posted
+            """) { "account \($0.text(0)) refunded \(-$0.int(1)) cents more than it received" }
 
         try collect("pending-resolved-once", """
             SELECT p.id, p.resolved_by, r.pending_id, r.phase FROM transfers p LEFT JOIN transfers r ON r.id = p.resolved_by
@@ -116,6 +119,7 @@ extension LedgerTransaction {
                 UNION SELECT transfer_id FROM payments
                 UNION SELECT undo_transfer_id FROM payments WHERE undo_transfer_id IS NOT NULL
                 UNION SELECT hold_transfer_id FROM vouchers
+                UNION SELECT transfer_id FROM reimbursement_partners WHERE transfer_id IS NOT NULL
             ), orphans AS (
                 SELECT id FROM transfers WHERE phase IN ('single', 'pending')
                   AND NOT (kind = 'voucher.hold' AND resolved_by IS NOT NULL)
@@ -134,6 +138,7 @@ extension LedgerTransaction {
               AND (p.txn IS NULL OR p.terminal_id IS NOT s.terminal_id OR p.stan IS NOT s.stan
                    OR (s.reversed = 1 AND p.status = 'approved'))
             """) { "stan \($0.text(1)) of terminal \($0.text(0)) names payment \($0.text(2)), which is \($0.text(3))" }
+        try checkReimbursementInvariants(collect)
 
         let integrity = try db.scalarText("PRAGMA quick_check") ?? "no answer"
         if integrity != "ok" { violations.append(InvariantViolation(invariant: "sqlite-integrity", detail: integrity)) }

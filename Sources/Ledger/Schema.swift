@@ -208,5 +208,84 @@ enum Schema {
             locked_until_ms INTEGER NOT NULL DEFAULT 0
         ) WITHOUT ROWID;
         """,
+        // (issue 12) Paying the partners: bank details, the Région's own account, reimbursement batches and
+        // a `settlement` account. A partner's account may now go below zero (a cancellation after its money
+        // was paid out: the partner owes it, carried to the next batch) but it is still never refunded more
+        // than it received: `settled_posted` is the part of its debits that went to settlement. SQLite cannot
+        // alter a CHECK and cannot rebuild `accounts` here (other tables reference it and foreign keys are on
+        // inside this transaction), so the two CHECKs are rewritten in place with `writable_schema`, which
+        // SQLite documents for changes that leave the stored rows valid (both only accept more rows).
+        """
+        ALTER TABLE accounts ADD COLUMN settled_posted INTEGER NOT NULL DEFAULT 0
+            CHECK (settled_posted >= 0 AND settled_posted <= debits_posted);
+        PRAGMA writable_schema = ON;
+        UPDATE sqlite_schema SET sql = replace(replace(sql,
+                'CHECK (kind IN (''funding'', ''wallet'', ''partner''))',
+                'CHECK (kind IN (''funding'', ''wallet'', ''partner'', ''settlement''))'),
+                'CHECK (kind <> ''partner'' OR credits_posted - debits_posted >= 0)',
+                'CHECK (kind <> ''partner'' OR credits_posted - (debits_posted - settled_posted) >= 0)')
+            WHERE type = 'table' AND name = 'accounts';
+        PRAGMA writable_schema = RESET;
+        INSERT INTO accounts(kind, name) VALUES ('settlement', 'settlement');
+
+        -- A partner's bank account (IBAN in electronic form, BIC), checked before it gets here.
+        CREATE TABLE partner_bank_accounts (
+            partner_id TEXT PRIMARY KEY REFERENCES partners(id),
+            iban TEXT NOT NULL CHECK (length(iban) BETWEEN 15 AND 34),
+            bic TEXT NOT NULL CHECK (length(bic) IN (8, 11)),
+            updated_at_ms INTEGER NOT NULL
+        );
+        -- The Région's own account: the debtor of every reimbursement transfer. One row.
+        CREATE TABLE region_account (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            name TEXT NOT NULL,
+            iban TEXT NOT NULL CHECK (length(iban) BETWEEN 15 AND 34),
+            bic TEXT NOT NULL CHECK (length(bic) IN (8, 11)),
+            updated_at_ms INTEGER NOT NULL
+        );
+        -- One batch per cutoff day (Europe/Paris). The debtor is copied in so the batch's files can be
+        -- written again byte for byte whatever changes later.
+        CREATE TABLE reimbursement_batches (
+            id TEXT PRIMARY KEY,
+            cutoff TEXT NOT NULL UNIQUE,
+            execution_date TEXT NOT NULL,
+            created_at_ms INTEGER NOT NULL,
+            covers_until_ms INTEGER NOT NULL,
+            total_cents INTEGER NOT NULL CHECK (total_cents >= 0),
+            debtor_name TEXT NOT NULL,
+            debtor_iban TEXT NOT NULL,
+            debtor_bic TEXT NOT NULL
+        );
+        -- What one partner gets in one batch: never negative (a negative net is not settled at all: its
+        -- operations wait for the next batch). A transfer to settlement exactly when the amount is > 0.
+        CREATE TABLE reimbursement_partners (
+            batch_id TEXT NOT NULL REFERENCES reimbursement_batches(id),
+            partner_id TEXT NOT NULL REFERENCES partners(id),
+            amount_cents INTEGER NOT NULL CHECK (amount_cents >= 0),
+            operation_count INTEGER NOT NULL CHECK (operation_count > 0),
+            transfer_id INTEGER UNIQUE REFERENCES transfers(id),
+            end_to_end_id TEXT UNIQUE,
+            creditor_name TEXT NOT NULL,
+            creditor_iban TEXT,
+            creditor_bic TEXT,
+            PRIMARY KEY (batch_id, partner_id),
+            CHECK ((amount_cents > 0) = (transfer_id IS NOT NULL)),
+            CHECK ((amount_cents > 0) = (end_to_end_id IS NOT NULL AND creditor_iban IS NOT NULL AND creditor_bic IS NOT NULL))
+        );
+        -- Every operation settled, once: `operation` is 'payment:TXN' (money received) or 'undo:TXN' (that
+        -- payment reversed or cancelled), so the primary key makes paying an operation twice impossible.
+        CREATE TABLE reimbursement_lines (
+            operation TEXT PRIMARY KEY,
+            batch_id TEXT NOT NULL,
+            partner_id TEXT NOT NULL,
+            txn TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('purchase', 'voucher', 'online', 'reversal', 'cancellation')),
+            amount_cents INTEGER NOT NULL CHECK (amount_cents <> 0),
+            occurred_at_ms INTEGER NOT NULL,
+            card_masked TEXT NOT NULL,
+            FOREIGN KEY (batch_id, partner_id) REFERENCES reimbursement_partners(batch_id, partner_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX reimbursement_lines_by_batch ON reimbursement_lines(batch_id, partner_id, occurred_at_ms);
+        """,
     ]
 }

@@ -10,7 +10,7 @@ import Ledger
 struct LedgerLoadCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ledger-load", abstract: "Drive the ledger directly (tests and bench).",
-        subcommands: [Debit.self, Stream.self])
+        subcommands: [Debit.self, Stream.self, ReimbursementLoad.self])
 
     static func main() { CommandOutput.main(LedgerLoadCommand.self) }
 }

@@ -25,8 +25,12 @@ public struct DemoManifest: Codable, Sendable {
         public let acceptsOnline: Bool
         public let wallets: [String]
         public let terminals: [Terminal]
+        /// (issue 12) The partner's bank account: IBAN (electronic form) and BIC.
+        public var iban: String?
+        public var bic: String?
         enum CodingKeys: String, CodingKey {
             case id, name, city, category, wallets, terminals
+            case iban, bic
             case acceptsPrepayment = "accepts_prepayment"
             case acceptsOnline = "accepts_online"
         }
@@ -166,7 +170,14 @@ public enum DemoEnvironment {
                     manifestPartners.append(.init(id: r.id, name: r.name, city: r.city, category: r.category.rawValue,
                                                   acceptsPrepayment: r.acceptsPrepayment, acceptsOnline: r.acceptsOnline,
                                                   wallets: r.wallets.map(\.rawValue), terminals: terminals))
+                    // (issue 12) every demo partner has a bank account.
+                    if let bank = DemoBankAccounts.partners[r.id] {
+                        try tx.setPartnerBankAccount(partnerID: r.id, iban: bank.iban, bic: bank.bic)
+                        manifestPartners[manifestPartners.count - 1].iban = bank.iban.electronic
+                        manifestPartners[manifestPartners.count - 1].bic = bank.bic.code
+                    }
                 }
+                try tx.setRegionAccount(DemoBankAccounts.region) // (issue 12) the debtor of reimbursements
                 manifestCards = try seedCards(tx, masterKey: masterKey)
             }
             let violations = try ledger.read { try $0.checkInvariants() }
