@@ -180,7 +180,7 @@ struct ReimbursementEndToEndTests {
         let (secondIDs, _) = try Self.bankChecks(secondFile)
         #expect(Set(firstIDs).isDisjoint(with: secondIDs), "EndToEndId reused across batches")
         let lines = try String(contentsOfFile: dir + "/" + second.folder + "/P001.csv", encoding: .utf8)
-        #expect(lines.contains(";annulation;") && lines.contains(";-10,00\r\n"), lines)
+        #expect(lines.contains(";annulation;") && lines.contains(";-10,00\r\n"), "\(lines)")
         #expect(try Self.csvAmounts(dir + "/" + second.folder + "/P001.csv").reduce(0, +) == 300)
         #expect(!FileManager.default.fileExists(atPath: dir + "/" + second.folder + "/P005.csv"))
 

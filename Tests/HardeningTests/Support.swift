@@ -1,3 +1,4 @@
+import CardApplication
 import Foundation
 import Glibc
 import GatewayClient
