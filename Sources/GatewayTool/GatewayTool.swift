@@ -20,7 +20,8 @@ struct GatewayCommand: AsyncParsableCommand {
         commandName: "gateway",
         abstract: "The Génération #HDF partner gateway: demo environment, operator's verbs, checks and the server.",
         subcommands: [DemoCommand.self, ServeCommand.self, CheckCommand.self, PartnerCommand.self,
-                      TerminalCommand.self, CardCommand.self, WalletCommand.self])
+                      TerminalCommand.self, CardCommand.self, WalletCommand.self,
+                      ApplicationCommand.self, THRCommand.self]) // (issue 10) the review verbs
 
     static func main() async { await CommandOutput.mainAsync(GatewayCommand.self) }
 }
