@@ -81,7 +81,8 @@ struct ApplicationReviewTests {
                           "etablissement:0800101A application.validate", "region:instructeur-1 application.approve",
                           "operator application.reject"])
 
-        // The approved card pays a purchase (ledger API: cryptogram and counter as the gateway checks them).
+        // The approved card pays a purchase through the ledger API, as the gateway's authoriser calls it once the
+        // cryptogram checked out (the key above is the one it derives): counter accepted, then the purchase.
         let approvalOfPurchase = try ledger.write { tx in
             let card = try tx.card(pan: pan)
             try tx.acceptATC(cardID: card.id, atc: 1)
