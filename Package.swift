@@ -80,6 +80,7 @@ let package = Package(
         ]),
         .target(name: "Provisioning", dependencies: [
             "HDFDomain", "Ledger", "CardApplication", "PartnerPKI",
+            "Referentials", // (issue 10) approvals read the rights file; submissions check answers against the référentiels
             "Reimbursement",
         ]),
         // (issue 12) Paying the partners: the SEPA credit-transfer file (FoundationXML) and the statements.
@@ -94,6 +95,7 @@ let package = Package(
         ]),
         .executableTarget(name: "GatewayTool", dependencies: [
             "HDFDomain", "Ledger", "Provisioning", "GatewayServer", "CommandSupport", "PartnerPKI",
+            "Referentials", // (issue 10) the review verbs' errors
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -169,6 +171,12 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // (issue 10) The référentiels (BAN addresses, the directory of establishments), the rights file, the
+        // card application's and THR request's answers, uploads' content checks. No ledger, no network.
+        .target(name: "Referentials", dependencies: ["HDFDomain"]),
+        .testTarget(name: "ReferentialsTests", dependencies: ["Referentials", "HDFDomain"]),
+        // (issue 10) The review verbs run as processes; an approved application's card pays a purchase.
+        .testTarget(name: "ApplicationReviewTests", dependencies: ["Referentials", "Provisioning", "Ledger", "HDFDomain", "CardApplication"]),
         .testTarget(name: "GatewayTests", dependencies: ["GatewayServer", "GatewayClient", "Ledger", "HDFDomain", "Provisioning", "WireProtocol", "CardApplication", "PartnerPKI", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Logging", package: "swift-log")]),
         // Issue 8, ledger and authoriser hardening: exact reversals, file modes, one bounded lock wait, the
         // guessing budget per partner, storage errors, housekeeping, the authoriser against a model, and the

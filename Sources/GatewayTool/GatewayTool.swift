@@ -21,7 +21,8 @@ struct GatewayCommand: AsyncParsableCommand {
         abstract: "The Génération #HDF partner gateway: demo environment, operator's verbs, checks and the server.",
         subcommands: [DemoCommand.self, ServeCommand.self, CheckCommand.self, PartnerCommand.self,
                       TerminalCommand.self, CardCommand.self, WalletCommand.self,
-                      ReimburseCommand.self, RegionCommand.self])
+                      ReimburseCommand.self, RegionCommand.self,
+                      ApplicationCommand.self, THRCommand.self]) // (issue 10) the review verbs
 
     static func main() async { await CommandOutput.mainAsync(GatewayCommand.self) }
 }

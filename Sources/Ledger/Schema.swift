@@ -287,5 +287,79 @@ enum Schema {
         ) WITHOUT ROWID;
         CREATE INDEX reimbursement_lines_by_batch ON reimbursement_lines(batch_id, partner_id, occurred_at_ms);
         """,
+        // (issue 10) Card applications and THR requests, from "Demande envoyée" to "Carte émise" or "Refusée".
+        """
+        -- A card application by a beneficiary (who may have no card yet). At most one open (submitted or
+        -- validated) per beneficiary. Coordinates in integer micro-degrees (WGS 84).
+        CREATE TABLE applications (
+            id TEXT PRIMARY KEY,
+            beneficiary_id INTEGER NOT NULL REFERENCES beneficiaries(id),
+            situation TEXT NOT NULL CHECK (situation IN ('lyceen', 'apprenti', 'ecole_production', 'post_bac')),
+            level TEXT NOT NULL,
+            address_id TEXT NOT NULL,
+            address_label TEXT NOT NULL,
+            address_complement TEXT NOT NULL DEFAULT '',
+            postcode TEXT NOT NULL,
+            insee_code TEXT NOT NULL,
+            lat_microdeg INTEGER NOT NULL,
+            lon_microdeg INTEGER NOT NULL,
+            establishment_uai TEXT NOT NULL,
+            establishment_name TEXT NOT NULL,
+            boursier INTEGER NOT NULL CHECK (boursier IN (0, 1)),
+            cfa_in_hdf INTEGER CHECK (cfa_in_hdf IN (0, 1)),
+            contract_signed_on TEXT,
+            contract_ends_on TEXT,
+            apprentice_last_year INTEGER CHECK (apprentice_last_year IN (0, 1)),
+            different_diploma_last_year INTEGER CHECK (different_diploma_last_year IN (0, 1)),
+            photo_upload TEXT NOT NULL,
+            contract_upload TEXT,
+            notification TEXT NOT NULL CHECK (notification IN ('email', 'sms', 'email_sms')),
+            status TEXT NOT NULL CHECK (status IN ('submitted', 'validated', 'approved', 'rejected')),
+            reason TEXT,
+            card_id INTEGER REFERENCES cards(id),
+            submitted_at_ms INTEGER NOT NULL,
+            validated_at_ms INTEGER,
+            validated_by TEXT,
+            decided_at_ms INTEGER,
+            decided_by TEXT,
+            CHECK ((status = 'approved') = (card_id IS NOT NULL)),
+            CHECK ((status = 'rejected') = (reason IS NOT NULL)),
+            CHECK (situation = 'apprenti' OR contract_upload IS NULL)
+        );
+        CREATE UNIQUE INDEX applications_one_open ON applications(beneficiary_id) WHERE status IN ('submitted', 'validated');
+        CREATE INDEX applications_by_status ON applications(status, submitted_at_ms);
+
+        -- A THR request (transport, hébergement, restauration) by an apprenti with a card. At most one open per card.
+        -- The amounts are fixed at approval, from the rights file's scale.
+        CREATE TABLE thr_requests (
+            id TEXT PRIMARY KEY,
+            card_id INTEGER NOT NULL REFERENCES cards(id),
+            beneficiary_id INTEGER NOT NULL REFERENCES beneficiaries(id),
+            home_address_id TEXT NOT NULL,
+            home_lat_microdeg INTEGER NOT NULL,
+            home_lon_microdeg INTEGER NOT NULL,
+            establishment_uai TEXT NOT NULL,
+            distance_m INTEGER NOT NULL CHECK (distance_m >= 0),
+            transport INTEGER NOT NULL CHECK (transport IN (0, 1)),
+            hebergement INTEGER NOT NULL CHECK (hebergement IN (0, 1)),
+            restauration INTEGER NOT NULL CHECK (restauration IN (0, 1)),
+            documents TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('submitted', 'validated', 'approved', 'rejected')),
+            reason TEXT,
+            transport_cents INTEGER CHECK (transport_cents >= 0),
+            hebergement_cents INTEGER CHECK (hebergement_cents >= 0),
+            restauration_cents INTEGER CHECK (restauration_cents >= 0),
+            submitted_at_ms INTEGER NOT NULL,
+            validated_at_ms INTEGER,
+            validated_by TEXT,
+            decided_at_ms INTEGER,
+            decided_by TEXT,
+            CHECK (transport + hebergement + restauration > 0),
+            CHECK ((status = 'rejected') = (reason IS NOT NULL)),
+            CHECK ((status = 'approved') = (transport_cents IS NOT NULL))
+        );
+        CREATE UNIQUE INDEX thr_requests_one_open ON thr_requests(card_id) WHERE status IN ('submitted', 'validated');
+        CREATE INDEX thr_requests_by_status ON thr_requests(status, submitted_at_ms);
+        """,
     ]
 }

@@ -135,7 +135,8 @@ public enum DemoEnvironment {
         if layout.hasLedger {
             guard force else { throw DemoError.ledgerExists(layout.directory) }
             for name in [EnvironmentLayout.ledgerFile, EnvironmentLayout.ledgerFile + "-wal", EnvironmentLayout.ledgerFile + "-shm",
-                         EnvironmentLayout.manifestFile, "certs", "keys", "terminals"] {
+                         EnvironmentLayout.manifestFile, "certs", "keys", "terminals",
+                         "uploads", "referentiels", "rights.json"] { // (issue 10) the applications' files
                 try? fileManager.removeItem(atPath: layout.path(name))
             }
         }
@@ -151,6 +152,7 @@ public enum DemoEnvironment {
         let masterKey = try IssuerMasterKey.create(layout: layout)
         let ca = try PKIFiles.createCA(layout: layout)
         try PKIFiles.issueServer(ca: ca, layout: layout)
+        let referentials = try prepareApplicationFiles(layout: layout) // (issue 10)
 
         var manifestPartners: [DemoManifest.Partner] = []
         var manifestCards: [DemoManifest.Card] = []
@@ -179,6 +181,7 @@ public enum DemoEnvironment {
                 }
                 try tx.setRegionAccount(DemoBankAccounts.region) // (issue 12) the debtor of reimbursements
                 manifestCards = try seedCards(tx, masterKey: masterKey)
+                try seedApplications(tx, layout: layout, referentials: referentials) // (issue 10)
             }
             let violations = try ledger.read { try $0.checkInvariants() }
             precondition(violations.isEmpty, "the demo ledger breaks its own invariants: \(violations)")
