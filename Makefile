@@ -4,7 +4,7 @@ DEMO_DIR ?= var/demo
 HOST ?= 127.0.0.1
 PORT ?= 8583
 
-.PHONY: deps build build-release run test bench clean
+.PHONY: deps build build-release run test bench fuzz clean
 
 deps:
 	@scripts/install-deps.sh
@@ -25,6 +25,11 @@ test: deps
 
 bench: build-release
 	@scripts/bench.sh
+
+# libFuzzer on the parsers, FUZZ_SECONDS per target (default 600); what it finds goes to var/fuzz/.
+FUZZ_SECONDS ?= 600
+fuzz: deps
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
 
 clean:
 	rm -rf .build var

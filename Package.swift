@@ -23,6 +23,10 @@ let package = Package(
         .executable(name: "pos", targets: ["PosTool"]),
         .executable(name: "virtual-card", targets: ["VirtualCardTool"]),
         .executable(name: "bench-load", targets: ["BenchTool"]),
+        // (issue 8) The parsers as libraries, for the libFuzzer package in Fuzz/ (which depends on this one by path).
+        .library(name: "HDFDomain", targets: ["HDFDomain"]),
+        .library(name: "WireProtocol", targets: ["WireProtocol"]),
+        .library(name: "CardApplication", targets: ["CardApplication"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),

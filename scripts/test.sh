@@ -33,5 +33,12 @@ interop_status=${PIPESTATUS[0]}
 interop_passed=$(sed -n 's/^interop: \([0-9][0-9]*\) passed.*/\1/p' "$log" | tail -n 1)
 rm -f "$log"
 [ "$interop_status" -eq 0 ] || { echo "interop failed ($interop_status)"; exit "$interop_status"; }
+echo "== fuzz (libFuzzer on the parsers, a fixed number of runs per target)"
+log=$(mktemp)
+bash scripts/test-fuzz.sh 2>&1 | tee "$log"
+fuzz_status=${PIPESTATUS[0]}
+fuzz_passed=$(sed -n 's/^fuzz: \([0-9][0-9]*\) passed.*/\1/p' "$log" | tail -n 1)
+rm -f "$log"
+[ "$fuzz_status" -eq 0 ] || { echo "fuzz failed ($fuzz_status)"; exit "$fuzz_status"; }
 echo "make test: took $(( $(date +%s) - started )) s"
-echo "make test: $(( ${swift_passed:-0} + ${interop_passed:-0} )) passed, 0 failed"
+echo "make test: $(( ${swift_passed:-0} + ${interop_passed:-0} + ${fuzz_passed:-0} )) passed, 0 failed"
