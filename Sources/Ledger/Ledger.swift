@@ -64,24 +64,21 @@ public final class Ledger {
 
     /// Creates the file 0600 if it does not exist yet (SQLite would use 0644 less the umask), and sets an
     /// existing ledger and its `-wal`/`-shm` to 0600 (moves an older environment forward).
+    ///
+    /// An existing ledger file is never opened here: closing any descriptor of a file drops every POSIX
+    /// lock this process holds on it, SQLite's included (another connection of this process would then
+    /// write without its lock: "disk I/O error" and worse). So the file is created with `O_EXCL` only when
+    /// it is missing, and modes are changed by path.
     static func restrictFileModes(path: String) throws {
-        let descriptor = Glibc.open(path, O_CREAT | O_WRONLY | O_CLOEXEC, fileMode)
-        guard descriptor >= 0 else {
+        let descriptor = Glibc.open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, fileMode)
+        if descriptor >= 0 {
+            Glibc.close(descriptor)
+        } else if errno != EEXIST {
             throw LedgerError.storage("cannot create \(path): \(String(cString: strerror(errno)))")
         }
-        defer { Glibc.close(descriptor) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else {
-            throw LedgerError.storage("cannot read the mode of \(path): \(String(cString: strerror(errno)))")
-        }
-        if status.st_mode & 0o777 != fileMode {
-            guard fchmod(descriptor, fileMode) == 0 else {
-                throw LedgerError.storage("cannot set \(path) to 0600: \(String(cString: strerror(errno)))")
-            }
-        }
-        for suffix in ["-wal", "-shm"] {
-            var companion = stat()
-            guard stat(path + suffix, &companion) == 0, companion.st_mode & 0o777 != fileMode else { continue }
+        for suffix in ["", "-wal", "-shm"] {
+            var status = stat()
+            guard stat(path + suffix, &status) == 0, status.st_mode & 0o777 != fileMode else { continue }
             guard chmod(path + suffix, fileMode) == 0 else {
                 throw LedgerError.storage("cannot set \(path + suffix) to 0600: \(String(cString: strerror(errno)))")
             }
@@ -114,7 +111,10 @@ public final class Ledger {
     func reopenConnection(because reason: String) throws {
         cache.clear()
         cache.dataVersion = -1
-        connection = try Ledger.openConnection(path: connection.path)
+        let stuck = connection
+        connection = try Ledger.openConnection(path: stuck.path)
+        // Closed explicitly, not left to deinit: a reference kept elsewhere would keep its write lock.
+        stuck.close()
         onConnectionReopened(reason)
     }
 

@@ -97,10 +97,19 @@ public final class SQLiteConnection {
         installBusyHandler()
     }
 
-    deinit {
+    private var isClosed = false
+
+    /// Closes the connection now: SQLite rolls back a transaction left open and releases its locks at
+    /// once, whoever still holds a reference to this object. Nothing may use the connection afterwards.
+    public func close() {
+        guard !isClosed else { return }
+        isClosed = true
         for statement in statements.values { sqlite3_finalize(statement) }
+        statements.removeAll()
         sqlite3_close_v2(handle)
     }
+
+    deinit { close() }
 
     /// SQLite's default busy handler sleeps longer and longer (up to 100 ms) between tries, so a
     /// process that waits loses every race against a writer that commits in a loop. Ours polls every

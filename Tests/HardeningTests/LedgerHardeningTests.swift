@@ -150,7 +150,8 @@ struct LedgerHardeningTests {
         #expect(gateway.ledger.connection !== first)
         // Nothing of the half-done write was kept, and the next request is served.
         #expect(try gateway.ledger.read { try $0.db.scalarInt("SELECT COUNT(*) FROM audit WHERE action = 'test.half-done'") } == 0)
-        #expect(try gateway.purchase(gateway.manifest.manuelsCards[2].pan, 100, stan: "AFTER").code == "00")
+        let after = try gateway.purchase(gateway.manifest.manuelsCards[2].pan, 100, stan: "AFTER")
+        #expect(after.code == "00", "\(after)")
     }
 
     @Test("a transaction left open on the connection is rolled back before the next, not a precondition failure")

@@ -153,6 +153,8 @@ final class ModelHarness {
         let amount: Int64
         var status: PaymentStatus
         let voucher: VoucherCode?
+        /// When the ledger made it: a stan is remembered for `stanRetention`, then it is new (issue 8).
+        var created: Date = .distantPast
     }
 
     let temp: TempLedger
@@ -470,13 +472,15 @@ final class ModelHarness {
             }
             cards[card].wallets[code]!.available -= approved
             payments.append(Payment(txn: approval.txn, kind: .purchase, card: card, wallet: code, partner: partner.id,
-                                    terminal: terminal, stan: stan, amount: approved, status: .approved, voucher: nil))
+                                    terminal: terminal, stan: stan, amount: approved, status: .approved, voucher: nil, created: now))
             if approval.wallet != code || approval.approvedCents != approved || approval.isPartial != (approved < amount)
                 || approval.balanceAfterCents != cards[card].wallets[code]!.available || approval.authCode.count != 6 {
                 fail("purchase answered \(approval), model \(code.rawValue) \(approved) balance \(cards[card].wallets[code]!.available)")
             }
         case let (.reverse(terminal, stan), .reversal(record)):
-            let index = payments.firstIndex { $0.terminal == terminal && $0.stan == stan && $0.kind != .online }
+            // Past the stan retention the stan is new: only a payment made under it since then can be undone.
+            let retained = now.addingTimeInterval(-Double(LedgerTransaction.stanRetention.components.seconds))
+            let index = payments.lastIndex { $0.terminal == terminal && $0.stan == stan && $0.kind != .online && $0.created >= retained }
             guard let index, payments[index].status == .approved else {
                 if record != nil { fail("reversal undid \(record!.txn), the model has nothing to undo") }
                 return
@@ -513,7 +517,7 @@ final class ModelHarness {
             let voucher = vouchers[v]
             payments.append(Payment(txn: result.txn, kind: .voucher, card: voucher.card, wallet: voucher.wallet,
                                     partner: voucher.partner, terminal: terminal, stan: stan, amount: voucher.amount,
-                                    status: .approved, voucher: code))
+                                    status: .approved, voucher: code, created: now))
             if result.amountCents != voucher.amount { fail("redemption answered \(result)") }
         case let (.cancelPrepayment(_, code), .voucher(record)):
             let v = vouchers.firstIndex { $0.code == code }!
@@ -535,7 +539,7 @@ final class ModelHarness {
         case let (.online(card, partner, code, amount), .payment(record)):
             cards[card].wallets[code]!.available -= amount
             payments.append(Payment(txn: record.txn, kind: .online, card: card, wallet: code, partner: partner, terminal: nil,
-                                    stan: nil, amount: amount, status: .approved, voucher: nil))
+                                    stan: nil, amount: amount, status: .approved, voucher: nil, created: now))
             if record.kind != .online || record.amountCents != amount || record.wallet != code || record.partnerID != partner
                 || record.status != .approved || record.label != LedgerTransaction.onlinePaymentLabel || record.terminalID != nil {
                 fail("online answered \(record)")
