@@ -216,6 +216,12 @@ public enum PDFDocument {
         objects.append("<< /Title \(utf16Hex(title)) /Producer \(utf16Hex(producer)) >>")
         assert(objects.count == infoObject)
 
+        return file(objects: objects, infoObject: infoObject)
+    }
+
+    /// The file around numbered objects (object N is `objects[N - 1]`): header, bodies, cross-reference
+    /// table and trailer. One page or several, every document is written by this one function.
+    static func file(objects: [String], infoObject: Int) -> [UInt8] {
         var out: [UInt8] = Array("%PDF-1.4\n%".utf8) + [0xE2, 0xE3, 0xCF, 0xD3, 0x0A]
         var offsets: [Int] = []
         for (index, body) in objects.enumerated() {
