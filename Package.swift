@@ -181,7 +181,7 @@ let package = Package(
         .testTarget(name: "ReferentialsTests", dependencies: ["Referentials", "HDFDomain"]),
         // (issue 10) The review verbs run as processes; an approved application's card pays a purchase.
         .testTarget(name: "ApplicationReviewTests", dependencies: ["Referentials", "Provisioning", "Ledger", "HDFDomain", "CardApplication"]),
-        .testTarget(name: "GatewayTests", dependencies: ["GatewayServer", "GatewayClient", "Ledger", "HDFDomain", "Provisioning", "WireProtocol", "CardApplication", "PartnerPKI", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "GatewayTests", dependencies: ["GatewayServer", "GatewayClient", "Ledger", "HDFDomain", "Provisioning", "WireProtocol", "CardApplication", "PartnerPKI", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Logging", package: "swift-log"), .product(name: "NIOTLS", package: "swift-nio")]),
         // Issue 8, ledger and authoriser hardening: exact reversals, file modes, one bounded lock wait, the
         // guessing budget per partner, storage errors, housekeeping, the authoriser against a model, and the
         // fault injection (SIGKILL under load, disk full on a tmpfs, the write lock held by another process).

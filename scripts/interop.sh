@@ -152,6 +152,51 @@ assert refused(terminal('T001')), 'a new T001 connection was served'
 print('T002:', served(terminal('T002')))
 "
 
+# --- TLS session resumption (protocol/wire.md "Session resumption") --------------------------------
+# A resumed TLS 1.3 session skips the certificate exchange. Either the gateway does not resume, or it
+# checks the terminal's identity on the resumed session as on a full handshake: an active terminal is
+# served, a revoked one is not. The attempt is asserted (a ticket was offered back), and the outcome.
+python_check "TLS resumption (session=): attempted; resumed with the identity checked, or not resumed" "
+import socket
+first = terminal('T003')
+print('full handshake:', first.request({'type': 'echo', 'id': 'full'})['code'])
+session = first.sock.session
+assert session is not None and session.has_ticket, 'the client holds no ticket to offer: no attempt possible'
+def resume(expect_served):
+    raw = socket.create_connection(('127.0.0.1', PORT), timeout=5)
+    c = terminal('T003')
+    c.context = first.context
+    c.sock = first.context.wrap_socket(raw, server_hostname='127.0.0.1', session=session)
+    reused = c.sock.session_reused
+    response, error = attempt(c)
+    print('attempt with session=: resumed =', reused, '; answer:', response, error or '')
+    if expect_served:
+        assert response is not None and response['code'] == '00', (response, error)
+    else:
+        assert response is None or response['code'] == '58', 'a revoked terminal was served on a resumed session'
+    return reused
+reused = resume(True)
+print('outcome: the session WAS resumed and the identity checked' if reused else 'outcome: the gateway did NOT resume')
+first.close()
+subprocess.run([os.environ['GATEWAY'], 'terminal', 'revoke', '--dir', D, '--id', 'T003'], check=True, capture_output=True)
+resume(False)
+"
+
+# --- log injection: what a peer sends cannot forge a log line ---------------------------------------
+python_check "a type holding a newline and a NUL is logged escaped" "
+c = terminal('T002')
+answer = c.request({'type': 'x\nFAKE LOG LINE terminal=T999 code=00\u0000', 'id': 'inject'})
+print('answer:', answer)
+assert answer['code'] == '12', answer
+c.close()
+import time; time.sleep(0.3)
+log = open(os.environ['WORK'] + '/gateway.log', encoding='utf-8', errors='replace').read()
+assert not any(line.startswith('FAKE LOG LINE') for line in log.splitlines()), 'a forged line in the log'
+assert r'\\0' in log and r'x\\nFAKE LOG LINE' in log, 'the escaped type is not in the log'
+assert '\x00' not in log, 'a NUL in the log'
+print([line for line in log.splitlines() if 'FAKE' in line])
+"
+
 # --- graceful stop, then the ledger's invariants -------------------------------------------------
 # A partner's idle connection stays open through the stop: it must not hold the gateway up.
 env D="$D" PORT="$port" PYTHONPATH=protocol/examples python3 -c "

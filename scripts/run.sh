@@ -13,6 +13,6 @@ cat <<EOT
 manifest: $dir/demo.json (partners, terminals and their certificates, cards with their keys)
 try a payment (another shell):
   python3 protocol/examples/terminal.py purchase --manifest $dir/demo.json --terminal T001 --card $pan --amount 1250
-metrics: http://127.0.0.1:9583/metrics
+metrics: the gateway prints its address at start ("metrics on http://127.0.0.1:N/metrics", any free port)
 EOT
 exec "$gateway" serve --dir "$dir" --host "$host" --port "$port"

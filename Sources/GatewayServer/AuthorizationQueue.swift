@@ -11,6 +11,11 @@ import HDFDomain
 /// requests waiting at that moment (up to `maximumBatchSize`), decides each in its own savepoint, commits
 /// them in one durable SQLite transaction, and only then answers them: group commit. Requests on one
 /// wallet are serialised by construction, and no answer leaves before its commit is on disk.
+///
+/// Fairness: each terminal has its own line of waiting requests, at most
+/// `maximumQueuedRequestsPerTerminal` long, and a batch is filled round-robin over the terminals with
+/// requests waiting (one from each in turn). A terminal that pipelines as fast as it can fills its own
+/// line and gets `96` past it; another terminal's request still goes into the next batch.
 final class AuthorizationQueue: @unchecked Sendable {
     struct Item {
         let request: Request
@@ -18,8 +23,32 @@ final class AuthorizationQueue: @unchecked Sendable {
         let promise: EventLoopPromise<Decision>
     }
 
+    /// Why a request was not queued; the caller answers `96` with this message.
+    enum Refusal: Sendable {
+        case queueFull
+        case terminalQueueFull
+        case stopping
+
+        var frenchMessage: String {
+            switch self {
+            case .queueFull, .terminalQueueFull: return "Serveur occupé"
+            case .stopping: return "Serveur en cours d'arrêt"
+            }
+        }
+    }
+
+    enum SubmitResult: Sendable {
+        case queued
+        case refused(Refusal)
+    }
+
     private let condition = NSCondition()
-    private var waiting: [Item] = []
+    /// Each terminal's waiting requests, in arrival order.
+    private var waitingByTerminal: [String: CircularBuffer<Item>] = [:]
+    /// The terminals that have requests waiting, in the order they are served next.
+    private var turnOrder: [String] = []
+    /// Requests waiting, all terminals together.
+    private var waitingCount = 0
     private var stopping = false
     private var thread: Thread?
     private let finished = ConditionLock(value: false)
@@ -59,14 +88,46 @@ final class AuthorizationQueue: @unchecked Sendable {
         thread.start()
     }
 
-    /// Queues a request; false when the queue is full or stopping (the caller answers `96`).
-    func submit(_ item: Item) -> Bool {
+    /// Queues a request, or says why not (the caller answers `96`): the queue is stopping, full, or full
+    /// for this terminal.
+    func submit(_ item: Item) -> SubmitResult {
         condition.lock()
         defer { condition.unlock() }
-        guard !stopping, waiting.count < limits.maximumQueuedRequests else { return false }
-        waiting.append(item)
-        if waiting.count == 1 { condition.signal() }
-        return true
+        guard !stopping else { return .refused(.stopping) }
+        guard waitingCount < limits.maximumQueuedRequests else { return .refused(.queueFull) }
+        let terminalID = item.terminal.terminalID
+        let ofTerminal = waitingByTerminal[terminalID]?.count ?? 0
+        guard ofTerminal < limits.maximumQueuedRequestsPerTerminal else { return .refused(.terminalQueueFull) }
+        if ofTerminal == 0 {
+            turnOrder.append(terminalID)
+            waitingByTerminal[terminalID] = CircularBuffer(initialCapacity: 16)
+        }
+        waitingByTerminal[terminalID]!.append(item)
+        waitingCount += 1
+        if waitingCount == 1 { condition.signal() }
+        return .queued
+    }
+
+    /// Moves up to `maximumBatchSize` waiting requests into `batch`, one per terminal in turn. The
+    /// terminal after the last one served comes first next time. Called with `condition` locked (or, in
+    /// tests, on a queue that was never started).
+    func takeBatch(into batch: inout [Item]) {
+        var index = 0
+        while batch.count < limits.maximumBatchSize && !turnOrder.isEmpty {
+            if index >= turnOrder.count { index = 0 }
+            let terminalID = turnOrder[index]
+            batch.append(waitingByTerminal[terminalID]!.removeFirst())
+            waitingCount -= 1
+            if waitingByTerminal[terminalID]!.isEmpty {
+                waitingByTerminal[terminalID] = nil
+                turnOrder.remove(at: index)
+            } else {
+                index += 1
+            }
+        }
+        if index > 0 && index < turnOrder.count {
+            turnOrder = Array(turnOrder[index...] + turnOrder[..<index])
+        }
     }
 
     /// Answers everything queued, then stops the thread. Blocks until it has.
@@ -85,22 +146,20 @@ final class AuthorizationQueue: @unchecked Sendable {
         while true {
             condition.lock()
             // Idle: sleep until a request comes or housekeeping is due, whichever is first.
-            while waiting.isEmpty && !stopping && Date() < nextHousekeeping {
+            while waitingCount == 0 && !stopping && Date() < nextHousekeeping {
                 _ = condition.wait(until: nextHousekeeping)
             }
-            if waiting.isEmpty && stopping {
+            if waitingCount == 0 && stopping {
                 condition.unlock()
                 break
             }
-            if waiting.isEmpty {
+            if waitingCount == 0 {
                 condition.unlock()
                 maintainIfDue()
                 continue
             }
-            let take = min(waiting.count, limits.maximumBatchSize)
-            batch.append(contentsOf: waiting[0..<take])
-            waiting.removeFirst(take)
-            let moreWaiting = !waiting.isEmpty
+            takeBatch(into: &batch)
+            let moreWaiting = waitingCount > 0
             condition.unlock()
 
             process(batch)

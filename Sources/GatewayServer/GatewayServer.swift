@@ -16,7 +16,8 @@ public struct GatewayConfiguration: Sendable {
     public var directory: String
     public var host: String
     public var port: Int
-    /// Prometheus text on http://127.0.0.1:metricsPort/metrics; nil: no metrics endpoint.
+    /// Prometheus text on http://127.0.0.1:metricsPort/metrics; 0: any free port (see `boundMetricsPort`);
+    /// nil: no metrics endpoint.
     public var metricsPort: Int?
     public var limits: ServerLimits
     public var eventLoopThreads: Int
@@ -35,6 +36,11 @@ public struct GatewayConfiguration: Sendable {
 /// The mutual-TLS gateway as an explicit state machine: idle → running → draining → stopped.
 /// `run()` serves until graceful shutdown (SIGTERM/SIGINT through swift-service-lifecycle), then stops
 /// accepting, answers what is in flight, commits, closes every connection and the ledger.
+/// Why the server could not start: it says which address, and nothing is left running.
+public struct GatewayStartError: Error, CustomStringConvertible {
+    public let description: String
+}
+
 public final class GatewayServer: Service, @unchecked Sendable {
     enum State {
         case idle
@@ -50,6 +56,8 @@ public final class GatewayServer: Service, @unchecked Sendable {
     private let queue: AuthorizationQueue
     private let directory: TerminalDirectory
     private let registry: ConnectionRegistry
+    private let standingCheck: TerminalStandingCheck
+    private var memoryTrimmer: RepeatedTask?
     private let channels = NIOLockedValueBox<[ObjectIdentifier: Channel]>([:])
     private let sslContext: NIOSSLContext
     private let prometheus: PrometheusCollectorRegistry?
@@ -75,6 +83,7 @@ public final class GatewayServer: Service, @unchecked Sendable {
         directory = try TerminalDirectory(ledgerPath: layout.ledgerPath,
                                           caCertificatePath: layout.path(EnvironmentLayout.caCertificateFile))
         registry = ConnectionRegistry(limits: configuration.limits)
+        standingCheck = try TerminalStandingCheck(ledgerPath: layout.ledgerPath)
 
         let certificate = try NIOSSLCertificate(file: layout.path(EnvironmentLayout.serverCertificateFile), format: .pem)
         let key = try NIOSSLPrivateKey(file: layout.path(EnvironmentLayout.serverKeyFile), format: .pem)
@@ -89,7 +98,8 @@ public final class GatewayServer: Service, @unchecked Sendable {
         group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads)
     }
 
-    /// Binds and starts serving; returns once the listener is up.
+    /// Binds and starts serving; returns once the listener is up. A failed bind throws an error naming the
+    /// address, after stopping everything started (writer thread, event loops): the server is `.stopped`.
     public func start() async throws {
         try state.withLockedValue { state in
             guard case .idle = state else { throw LedgerError.invalid("the server was already started") }
@@ -101,21 +111,53 @@ public final class GatewayServer: Service, @unchecked Sendable {
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelOption(.maxMessagesPerRead, value: UInt(limits.maximumReadsPerWakeup))
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(
+                minimum: 64, initial: 2_048, maximum: limits.maximumBytesPerRead))
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: limits.writeBufferLowWaterMarkBytes,
+                                                                   high: limits.writeBufferHighWaterMarkBytes))
             .childChannelInitializer { [self] channel in
                 self.configure(channel, limits: limits)
             }
-        let listener = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
-        boundPort = listener.localAddress?.port
+        var listener: Channel?
         var metricsChannel: Channel?
-        if let metricsPort = configuration.metricsPort, let prometheus {
-            metricsChannel = try await MetricsEndpoint.bind(group: group, port: metricsPort, registry: prometheus)
-            boundMetricsPort = metricsChannel?.localAddress?.port
+        do {
+            listener = try await Self.bind(what: nil, host: configuration.host, port: configuration.port) {
+                try await bootstrap.bind(host: self.configuration.host, port: self.configuration.port).get()
+            }
+            if let metricsPort = configuration.metricsPort, let prometheus {
+                metricsChannel = try await Self.bind(what: "metrics", host: MetricsEndpoint.host, port: metricsPort) {
+                    try await MetricsEndpoint.bind(group: self.group, port: metricsPort, registry: prometheus)
+                }
+            }
+        } catch {
+            try? await listener?.close()
+            queue.stopAndDrain()
+            try? await group.shutdownGracefully()
+            state.withLockedValue { $0 = .stopped }
+            logger.error("gateway not started", metadata: ["error": "\(error)"])
+            throw error
         }
-        state.withLockedValue { $0 = .running(listener: listener, metrics: metricsChannel) }
+        boundPort = listener!.localAddress?.port
+        boundMetricsPort = metricsChannel?.localAddress?.port
+        memoryTrimmer = MemoryTrimmer.start(on: group.next())
+        state.withLockedValue { $0 = .running(listener: listener!, metrics: metricsChannel) }
         logger.info("gateway serving", metadata: [
             "address": "\(configuration.host):\(boundPort ?? 0)", "metrics_port": "\(boundMetricsPort.map(String.init) ?? "off")",
             "directory": "\(configuration.directory)"])
+    }
+
+    /// Runs `bind`, turning its failure into one line that names the address:
+    /// `cannot listen on H:P: why` (`cannot listen on H:P (metrics): why` for the metrics endpoint).
+    private static func bind(what: String?, host: String, port: Int, _ bind: () async throws -> Channel) async throws -> Channel {
+        let address = "\(host):\(port)" + (what.map { " (\($0))" } ?? "")
+        do {
+            return try await bind()
+        } catch let error as IOError {
+            throw GatewayStartError(description: "cannot listen on \(address): \(String(cString: strerror(error.errnoCode)))")
+        } catch {
+            throw GatewayStartError(description: "cannot listen on \(address): \(error)")
+        }
     }
 
     private func configure(_ channel: Channel, limits: ServerLimits) -> EventLoopFuture<Void> {
@@ -127,9 +169,9 @@ public final class GatewayServer: Service, @unchecked Sendable {
         channel.closeFuture.whenComplete { [channels] _ in channels.withLockedValue { _ = $0.removeValue(forKey: id) } }
         return channel.eventLoop.makeCompletedFuture {
             let sync = channel.pipeline.syncOperations
-            try sync.addHandler(ConnectionGateHandler(registry: registry, openGauge: openGauge))
             try sync.addHandler(NIOSSLServerHandler(context: sslContext) { certificates, promise in
                 // Runs instead of BoringSSL's own check: the chain (swift-certificates) and the ledger's word.
+                // (A resumed session skips it: `RequestHandler` then checks the session's certificate.)
                 guard let leaf = certificates.first, let der = try? leaf.toDERBytes() else {
                     promise.succeed(.failed)
                     return
@@ -140,17 +182,21 @@ public final class GatewayServer: Service, @unchecked Sendable {
                         verified.set(terminal)
                         promise.succeed(.certificateVerified)
                     case .failure(let refusal):
-                        logger.warning("handshake refused", metadata: ["reason": "\(refusal)"])
+                        logger.warning("handshake refused", metadata: ["reason": "\(LogText.escaped(refusal.description))"])
                         promise.succeed(.failed)
                     }
                 }
             })
-            try sync.addHandler(HandshakeDeadlineHandler(handshakeTimeout: limits.handshakeTimeout))
+            try sync.addHandler(HandshakeGateHandler(registry: registry, handshakeTimeout: limits.handshakeTimeout, logger: logger))
             try sync.addHandler(IdleStateHandler(allTimeout: .nanoseconds(limits.idleTimeout.nanoseconds)))
+            try sync.addHandler(FrameDeadlineHandler(frameCompletionTimeout: limits.frameCompletionTimeout, logger: logger))
             try sync.addHandler(FrameDecoder.handler())
             try sync.addHandler(MessageToByteHandler(FrameEncoder()))
-            try sync.addHandler(RequestHandler(queue: queue, verified: verified, registry: registry, limits: limits,
-                                               logger: logger, latency: latency))
+            let standingCheck = self.standingCheck
+            try sync.addHandler(RequestHandler(
+                queue: queue, verified: verified, registry: registry, limits: limits, logger: logger, latency: latency,
+                openGauge: openGauge, standing: { standingCheck.standing(of: $0) },
+                authenticate: { der in await directory.authenticate(leafDER: der) }))
         }
     }
 
@@ -172,9 +218,36 @@ public final class GatewayServer: Service, @unchecked Sendable {
         logger.info("shutting down: no new connections, answering what is in flight")
         try? await listener.close()
         try? await metrics?.close()
+        memoryTrimmer?.cancel()
         queue.stopAndDrain()
-        // Answers are written by the event loops: give them a moment to flush, then close everything.
+        // Answers are written by the event loops: wait until every connection has written the answers of
+        // the requests it took up, at most `shutdownGracePeriod`, then close everything.
         let open = channels.withLockedValue { Array($0.values) }
+        let written = open.map { channel in
+            channel.eventLoop.flatSubmit {
+                guard let handler = try? channel.pipeline.syncOperations.handler(type: RequestHandler.self) else {
+                    return channel.eventLoop.makeSucceededVoidFuture()
+                }
+                return handler.answersWritten(eventLoop: channel.eventLoop)
+            }
+        }
+        let grace = configuration.limits.shutdownGracePeriod
+        let loop = group.next()
+        let outcome = loop.makePromise(of: Bool.self)
+        let decided = NIOLockedValueBox(false)
+        let decide: @Sendable (Bool) -> Void = { allWritten in
+            if decided.withLockedValue({ already in defer { already = true }; return !already }) { outcome.succeed(allWritten) }
+        }
+        let timer = loop.scheduleTask(in: .nanoseconds(grace.nanoseconds)) { decide(false) }
+        EventLoopFuture.andAllComplete(written, on: loop).whenComplete { _ in
+            timer.cancel()
+            decide(true)
+        }
+        let allWritten = (try? await outcome.futureResult.get()) ?? false
+        if !allWritten {
+            logger.warning("shutdown grace period over, closing connections with answers still unwritten", metadata: [
+                "grace_period_s": "\(grace)"])
+        }
         let closed = open.map { channel in channel.eventLoop.flatSubmit { channel.close() } }
         for future in closed { _ = try? await future.get() }
         try await group.shutdownGracefully()

@@ -6,6 +6,9 @@ import Prometheus
 /// Prometheus text on `GET /metrics`, on loopback only: requests by type and code, request latency,
 /// open connections, commit batch sizes and durations.
 enum MetricsEndpoint {
+    /// The endpoint listens on loopback only.
+    static let host = "127.0.0.1"
+
     static func bind(group: EventLoopGroup, port: Int, registry: PrometheusCollectorRegistry) async throws -> Channel {
         try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -15,7 +18,7 @@ enum MetricsEndpoint {
                     try channel.pipeline.syncOperations.addHandler(Responder(registry: registry))
                 }
             }
-            .bind(host: "127.0.0.1", port: port).get()
+            .bind(host: host, port: port).get()
     }
 
     final class Responder: ChannelInboundHandler {

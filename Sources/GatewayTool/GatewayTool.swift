@@ -43,9 +43,13 @@ struct DemoCommand: ParsableCommand {
     @OptionGroup var options: DirectoryOptions
     @Flag(name: .long, help: "Replace an environment that already holds a ledger.")
     var force = false
+    @Option(name: .customLong("server-name"), help: ArgumentHelp(
+        "A DNS name or IP address terminals use to reach the gateway, put in its server certificate besides localhost and 127.0.0.1 (repeatable).",
+        valueName: "NAME"))
+    var serverNames: [String] = []
 
     func run() throws {
-        let manifest = try DemoEnvironment.create(directory: options.dir, force: force)
+        let manifest = try DemoEnvironment.create(directory: options.dir, force: force, serverNames: serverNames)
         let layout = EnvironmentLayout(directory: options.dir)
         if options.json {
             try CommandOutput.printJSON("demo", ["manifest": layout.manifestPath, "ledger": layout.ledgerPath])
@@ -255,8 +259,9 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var options: DirectoryOptions
     @Option var host: String = DemoEnvironment.defaultHost
     @Option var port: Int = DemoEnvironment.defaultPort
-    @Option(name: .customLong("metrics-port"), parsing: .unconditional, help: "Prometheus text on http://127.0.0.1:PORT/metrics (0: any free port; -1: off).")
-    var metricsPort: Int = 9583
+    // Default 0: a fixed default port made the second gateway on a host fail to start. The port taken is printed.
+    @Option(name: .customLong("metrics-port"), parsing: .unconditional, help: "Prometheus text on http://127.0.0.1:PORT/metrics (0, the default: any free port, printed at start; -1: off).")
+    var metricsPort: Int = 0
     @Option(name: .customLong("log-level"), help: "trace, debug, info (one line per request), notice, warning, error.")
     var logLevel: String = "info"
 
@@ -279,10 +284,15 @@ struct ServeCommand: AsyncParsableCommand {
         try await server.start()
         // One line that scripts wait for: the gateway accepts connections from here on.
         print("gateway ready on \(host):\(server.boundPort ?? port)")
+        if let metrics = server.boundMetricsPort { print("metrics on http://127.0.0.1:\(metrics)/metrics") }
         fflush(nil)
         let group = ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
+}
+
+extension GatewayStartError: CommandOutput.CodedError {
+    public var code: String { "cannot_listen" }
 }
 
 extension DemoError: CommandOutput.CodedError {

@@ -155,6 +155,30 @@ public struct PartnerCA: Sendable, CustomStringConvertible {
         return try issue(subject: subject, usage: .serverAuth, subjectAlternativeNames: names, now: now)
     }
 
+    /// Refuses any of `names` that is neither an IP address (IPv4 or IPv6) nor a DNS host name (labels of
+    /// 1 to 63 letters, digits or hyphens, not starting or ending with a hyphen, 253 bytes at most).
+    /// Callers check before writing anything, so that a bad name leaves nothing behind.
+    public static func checkServerNames(_ names: [String]) throws(PKIError) {
+        for name in names where (try? IPAddress.bytes(name)) == nil {
+            let labels = name.split(separator: ".", omittingEmptySubsequences: false)
+            let valid = !name.isEmpty && name.utf8.count <= 253 && labels.allSatisfy { label in
+                (1...63).contains(label.utf8.count) && label.first != "-" && label.last != "-"
+                    && label.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
+            }
+            guard valid else {
+                throw PKIError(.invalidName, "'\(name)' is neither an IP address nor a DNS host name (letters, digits, hyphens and dots)")
+            }
+        }
+    }
+
+    /// The same, with each of `names` taken as an IP address when it is one (IPv4 or IPv6), else as a DNS name.
+    public func issueServerCertificate(commonName: String, names: [String], now: Date = Date()) throws(PKIError) -> IssuedCredential {
+        try Self.checkServerNames(names)
+        let addresses = names.filter { (try? IPAddress.bytes($0)) != nil }
+        let dnsNames = names.filter { (try? IPAddress.bytes($0)) == nil }
+        return try issueServerCertificate(commonName: commonName, extraDNSNames: dnsNames, extraIPAddresses: addresses, now: now)
+    }
+
     /// A terminal's client certificate: CN = terminal id, O = partner id, EKU clientAuth, ~2 years.
     /// Ids are 1 to 64 characters from `[A-Za-z0-9._-]`, not starting with a dot, since they also name files.
     public func issueTerminalCertificate(terminalID: String, partnerID: String, now: Date = Date()) throws(PKIError) -> IssuedCredential {

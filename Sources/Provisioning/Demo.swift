@@ -129,9 +129,11 @@ public enum DemoEnvironment {
 
     /// Creates the environment. Refuses a DIR holding a ledger unless `force`, which replaces it whole.
     @discardableResult
-    public static func create(directory: String, force: Bool, now: Date = Date()) throws -> DemoManifest {
+    /// `serverNames`: DNS names or IP addresses put in the server certificate besides `localhost` and `127.0.0.1`.
+    public static func create(directory: String, force: Bool, serverNames: [String] = [], now: Date = Date()) throws -> DemoManifest {
         let layout = EnvironmentLayout(directory: directory)
         let fileManager = FileManager.default
+        try PartnerCA.checkServerNames(serverNames)
         if layout.hasLedger {
             guard force else { throw DemoError.ledgerExists(layout.directory) }
             for name in [EnvironmentLayout.ledgerFile, EnvironmentLayout.ledgerFile + "-wal", EnvironmentLayout.ledgerFile + "-shm",
@@ -151,7 +153,7 @@ public enum DemoEnvironment {
 
         let masterKey = try IssuerMasterKey.create(layout: layout)
         let ca = try PKIFiles.createCA(layout: layout)
-        try PKIFiles.issueServer(ca: ca, layout: layout)
+        try PKIFiles.issueServer(ca: ca, layout: layout, names: serverNames)
         let referentials = try prepareApplicationFiles(layout: layout) // (issue 10)
 
         var manifestPartners: [DemoManifest.Partner] = []

@@ -15,8 +15,8 @@ enum PKIFiles {
                            keyPath: layout.path(EnvironmentLayout.caKeyFile))
     }
 
-    static func issueServer(ca: PartnerCA, layout: EnvironmentLayout) throws {
-        let credential = try ca.issueServerCertificate(commonName: "gateway.generation-hdf.local")
+    static func issueServer(ca: PartnerCA, layout: EnvironmentLayout, names: [String] = []) throws {
+        let credential = try ca.issueServerCertificate(commonName: "gateway.generation-hdf.local", names: names)
         try credential.write(certificatePath: layout.path(EnvironmentLayout.serverCertificateFile),
                              keyPath: layout.path(EnvironmentLayout.serverKeyFile), replaceExisting: false)
     }
