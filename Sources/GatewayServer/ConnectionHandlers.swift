@@ -122,18 +122,23 @@ final class FrameDeadlineHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = unwrapInboundIn(data)
-        follow(buffer.readableBytesView)
-        if insideFrame { arm(context) } else { disarm() }
+        let completedAFrame = follow(buffer.readableBytesView)
+        // A frame that ended in this read takes its clock with it; one begun in the same read starts its own.
+        if completedAFrame || !insideFrame { disarm() }
+        if insideFrame { arm(context) }
         context.fireChannelRead(data)
     }
 
-    private func follow(_ bytes: ByteBufferView) {
+    /// Follows the frame boundaries through `bytes`; true when at least one frame ended in them.
+    private func follow(_ bytes: ByteBufferView) -> Bool {
+        var completedAFrame = false
         var index = bytes.startIndex
         while index < bytes.endIndex {
             if payloadBytesLeft > 0 {
                 let take = min(payloadBytesLeft, bytes.endIndex - index)
                 payloadBytesLeft -= take
                 index += take
+                if payloadBytesLeft == 0 { completedAFrame = true }
                 continue
             }
             announcedLength = announcedLength << 8 | UInt32(bytes[index])
@@ -142,10 +147,12 @@ final class FrameDeadlineHandler: ChannelDuplexHandler {
             if headerBytesSeen == FrameLimits.headerBytes {
                 // A length out of bounds is the decoder's to refuse (it closes the connection).
                 payloadBytesLeft = Int(min(announcedLength, UInt32(FrameLimits.maximumFrameBytes)))
+                if payloadBytesLeft == 0 { completedAFrame = true }
                 headerBytesSeen = 0
                 announcedLength = 0
             }
         }
+        return completedAFrame
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {

@@ -167,36 +167,45 @@ public final class GatewayServer: Service, @unchecked Sendable {
         let id = ObjectIdentifier(channel)
         channels.withLockedValue { $0[id] = channel }
         channel.closeFuture.whenComplete { [channels] _ in channels.withLockedValue { _ = $0.removeValue(forKey: id) } }
+        // Until its first byte, a connection has only the handshake gate (admission, deadline) and the
+        // installer: a stranger who connects and sends nothing costs no TLS state and no handlers, so that a
+        // flood of such connections, reopened as the gate closes them, stays cheap for the event loops.
         return channel.eventLoop.makeCompletedFuture {
-            let sync = channel.pipeline.syncOperations
-            try sync.addHandler(NIOSSLServerHandler(context: sslContext) { certificates, promise in
-                // Runs instead of BoringSSL's own check: the chain (swift-certificates) and the ledger's word.
-                // (A resumed session skips it: `RequestHandler` then checks the session's certificate.)
-                guard let leaf = certificates.first, let der = try? leaf.toDERBytes() else {
-                    promise.succeed(.failed)
-                    return
-                }
-                Task {
-                    switch await directory.authenticate(leafDER: der) {
-                    case .success(let terminal):
-                        verified.set(terminal)
-                        promise.succeed(.certificateVerified)
-                    case .failure(let refusal):
-                        logger.warning("handshake refused", metadata: ["reason": "\(LogText.escaped(refusal.description))"])
+            let gate = HandshakeGateHandler(registry: registry, handshakeTimeout: limits.handshakeTimeout, logger: logger)
+            let installer = PipelineInstaller { [self] sync, installer in
+                // TLS right after the installer, before the gate (the gate must see the handshake complete).
+                let tls = NIOSSLServerHandler(context: sslContext) { certificates, promise in
+                    // Runs instead of BoringSSL's own check: the chain (swift-certificates) and the ledger's word.
+                    // (A resumed session skips it: `RequestHandler` then checks the session's certificate.)
+                    guard let leaf = certificates.first, let der = try? leaf.toDERBytes() else {
                         promise.succeed(.failed)
+                        return
+                    }
+                    Task {
+                        switch await directory.authenticate(leafDER: der) {
+                        case .success(let terminal):
+                            verified.set(terminal)
+                            promise.succeed(.certificateVerified)
+                        case .failure(let refusal):
+                            logger.warning("handshake refused", metadata: ["reason": "\(LogText.escaped(refusal.description))"])
+                            promise.succeed(.failed)
+                        }
                     }
                 }
-            })
-            try sync.addHandler(HandshakeGateHandler(registry: registry, handshakeTimeout: limits.handshakeTimeout, logger: logger))
-            try sync.addHandler(IdleStateHandler(allTimeout: .nanoseconds(limits.idleTimeout.nanoseconds)))
-            try sync.addHandler(FrameDeadlineHandler(frameCompletionTimeout: limits.frameCompletionTimeout, logger: logger))
-            try sync.addHandler(FrameDecoder.handler())
-            try sync.addHandler(MessageToByteHandler(FrameEncoder()))
-            let standingCheck = self.standingCheck
-            try sync.addHandler(RequestHandler(
-                queue: queue, verified: verified, registry: registry, limits: limits, logger: logger, latency: latency,
-                openGauge: openGauge, standing: { standingCheck.standing(of: $0) },
-                authenticate: { der in await directory.authenticate(leafDER: der) }))
+                try sync.addHandler(tls, position: .after(installer))
+                try sync.addHandler(IdleTimeoutHandler(timeout: limits.idleTimeout))
+                try sync.addHandler(FrameDeadlineHandler(frameCompletionTimeout: limits.frameCompletionTimeout, logger: logger))
+                try sync.addHandler(FrameDecoder.handler())
+                try sync.addHandler(MessageToByteHandler(FrameEncoder()))
+                let standingCheck = self.standingCheck
+                try sync.addHandler(RequestHandler(
+                    queue: queue, verified: verified, registry: registry, limits: limits, logger: logger, latency: latency,
+                    openGauge: openGauge, standing: { standingCheck.standing(of: $0) },
+                    authenticate: { der in await directory.authenticate(leafDER: der) }))
+            }
+            let sync = channel.pipeline.syncOperations
+            try sync.addHandler(installer)
+            try sync.addHandler(gate)
         }
     }
 

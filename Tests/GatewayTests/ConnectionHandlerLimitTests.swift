@@ -62,10 +62,13 @@ struct ConnectionHandlerLimitTests {
         limits.maximumHandshakingConnectionsPerAddress = 3
         let registry = ConnectionRegistry(limits: limits)
         func open(_ address: String) throws -> EmbeddedChannel {
+            // EmbeddedChannel's connect sets the remote address to the one connected to: the source address
+            // is set after it, and the gate is added to the active channel (it admits in `handlerAdded`).
             let channel = EmbeddedChannel()
+            try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8583)).wait()
+            channel.remoteAddress = try SocketAddress(ipAddress: address, port: 40_000)
             try channel.pipeline.syncOperations.addHandler(HandshakeGateHandler(registry: registry, handshakeTimeout: .seconds(3),
                                                                                logger: Self.silent))
-            try connected(channel, from: address)
             return channel
         }
         let stranger = try (0..<4).map { _ in try open("198.51.100.7") }
@@ -165,14 +168,16 @@ struct ConnectionHandlerLimitTests {
         let setup = try RequestHandlerSetup(limits: ServerLimits())
         defer { setup.remove() }
         let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: .seconds(120)))
+        try channel.pipeline.syncOperations.addHandler(IdleTimeoutHandler(timeout: .seconds(120)))
         try channel.pipeline.syncOperations.addHandler(setup.handler())
         try connected(channel)
         channel.pipeline.fireUserInboundEventTriggered(Self.handshakeDone)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(100))
+        try channel.writeInbound(ByteBuffer(bytes: [0x00]))          // a byte read: the clock starts again
         channel.embeddedEventLoop.advanceTime(by: .seconds(119))
-        #expect(channel.isActive)
+        #expect(channel.isActive, "activity 119 s ago: still open")
         channel.embeddedEventLoop.advanceTime(by: .seconds(1))
-        #expect(!channel.isActive)
+        #expect(!channel.isActive, "120 s with nothing read or written: closed")
     }
 
     // MARK: back-pressure

@@ -11,7 +11,11 @@ import WireProtocol
 /// Hostile clients against a real gateway process (`gateway serve`, debug build, its own RSS), each while a
 /// well-behaved terminal is measured: it never gets `96`, its p99 stays under 50 ms, and the gateway's
 /// resident memory under 300 MiB.
-@Suite("Floods against a gateway process", .serialized)
+///
+/// They measure latency, so they run alone: only with `HDF_FLOOD_TESTS=1`, which `scripts/test.sh` sets in a
+/// `swift test --filter FloodTests` of their own after the other suites (which run in parallel).
+@Suite("Floods against a gateway process", .serialized,
+       .enabled(if: ProcessInfo.processInfo.environment["HDF_FLOOD_TESTS"] == "1", "set HDF_FLOOD_TESTS=1 (they must run alone)"))
 struct FloodTests {
     static let p99BoundMs = 50.0
     static let residentBoundMiB = 300.0
@@ -50,12 +54,14 @@ struct FloodTests {
             let stopAt = ContinuousClock.now + .seconds(6)
             figures = await MeasuredTerminal.measure(probe) { ContinuousClock.now >= stopAt }
         }
-        let accepted = flood.bytesAcceptedByServer
+        let answeredToFlood = gateway.log.components(separatedBy: "terminal=\(flooding) type=echo").count - 1
         await flood.close()
         try? await Task.sleep(for: .seconds(10))
         let after = gateway.residentMiB
         print("non-reading flood: gateway RSS \(Int(before)) MiB before, peak \(Int(peak)) MiB during, \(Int(after)) MiB 10 s after; "
-              + "flood wrote \(chunks * chunk.count) bytes, the gateway took \(accepted); measured terminal: \(figures)")
+              + "flood wrote \(chunks * chunk.count) bytes, the gateway answered \(answeredToFlood) of its echos; "
+              + "measured terminal: \(figures)")
+        #expect(answeredToFlood > 0, "the gateway took some of the flood (else the test proves nothing)")
 
         #expect(figures.busyAnswers == 0 && figures.failures.isEmpty, "\(figures)")
         #expect(figures.p99Ms < Self.p99BoundMs, "\(figures)")
@@ -103,7 +109,19 @@ struct FloodTests {
         let gateway = try GatewayProcess.start("preauth")
         defer { gateway.remove() }
         let (_, measured) = gateway.terminals
-        let flood = StrangerFlood(port: gateway.port, connections: 4_000)
+        // The strangers and the measured terminal each have event loops of their own in this process, so that
+        // the strangers' connection bursts do not delay the measured terminal's client side.
+        let strangersGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let probeGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer {
+            strangersGroup.shutdownGracefully { _ in }
+            probeGroup.shutdownGracefully { _ in }
+        }
+        // A real attacker's CPU is not the gateway's: here it shares two cores with it, so its loop runs at a
+        // lower priority (nice 10 for that thread), and the gateway's own cost per stranger is what is measured.
+        // (`who` 0 is the calling thread: on Linux the nice value is per thread.)
+        try await strangersGroup.next().submit { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10) }.get()
+        let flood = StrangerFlood(port: gateway.port, connections: 4_000, group: strangersGroup)
         try await flood.open()
         let keeping = Task { await flood.keepOpen() }
 
@@ -115,7 +133,7 @@ struct FloodTests {
             for _ in 0..<5 {
                 await probe?.close()
                 let started = ContinuousClock.now
-                probe = try await GatewayConnection.connect(gateway.credentials(measured), group: MultiThreadedEventLoopGroup.singleton)
+                probe = try await GatewayConnection.connect(gateway.credentials(measured), group: probeGroup)
                 #expect(try await probe!.send(json(#"{"type":"echo","id":"hello"}"#)).code == "00")
                 let elapsed = ContinuousClock.now - started
                 connectMs.append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)
@@ -151,7 +169,6 @@ struct FloodTests {
 /// A terminal that completes its TLS handshake, then writes and never reads (autoRead off).
 final class NonReadingClient: Sendable {
     let channel: Channel
-    private let accepted = NIOLockedValueBox(0)
 
     private init(channel: Channel) { self.channel = channel }
 
@@ -171,20 +188,16 @@ final class NonReadingClient: Sendable {
         return NonReadingClient(channel: channel)
     }
 
-    /// Writes `bytes` `times` times, without waiting; counts what the socket took.
+    /// Writes `bytes` `times` times, without waiting.
     func write(_ bytes: [UInt8], times: Int) {
         let channel = self.channel
-        let accepted = self.accepted
         channel.eventLoop.execute {
             for _ in 0..<times {
-                channel.write(channel.allocator.buffer(bytes: bytes)).whenSuccess { accepted.withLockedValue { $0 += bytes.count } }
+                channel.write(channel.allocator.buffer(bytes: bytes), promise: nil)
             }
             channel.flush()
         }
     }
-
-    /// Bytes the client's socket has taken so far (they left the client; the gateway holds at most its buffers).
-    var bytesAcceptedByServer: Int { accepted.withLockedValue { $0 } }
 
     func close() async { try? await channel.close() }
 
@@ -216,10 +229,12 @@ final class StrangerFlood: Sendable {
     static let sourceAddresses = (1...100).map { "127.0.1.\($0)" }
     private let channels = NIOLockedValueBox<[Channel]>([])
     private let opened = NIOLockedValueBox(0)
+    let group: EventLoopGroup
 
-    init(port: Int, connections: Int) {
+    init(port: Int, connections: Int, group: EventLoopGroup) {
         self.port = port
         self.connections = connections
+        self.group = group
     }
 
     var openNow: Int { channels.withLockedValue { $0.filter(\.isActive).count } }
@@ -231,7 +246,7 @@ final class StrangerFlood: Sendable {
         while missing > 0 {
             let batch = min(missing, 500)
             let futures = (0..<batch).map { offset in
-                ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                ClientBootstrap(group: group)
                     .bind(to: try! SocketAddress(ipAddress: Self.sourceAddresses[(index + offset) % Self.sourceAddresses.count], port: 0))
                     .connect(host: "127.0.0.1", port: port)
             }
