@@ -25,7 +25,6 @@ let package = Package(
             "FuzzSupport",
             .product(name: "WireProtocol", package: "hdf-gateway"),
             .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         // The JSON parser: parse → encode → parse is stable, nesting bounded.
         .executableTarget(name: "FuzzJSON", dependencies: [

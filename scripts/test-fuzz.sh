@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 seed=${FUZZ_SEED:-1}
 # A guard on the whole stage: a target still running after this many seconds stops and fails.
-max_seconds_per_target=${FUZZ_MAX_SECONDS:-150}
+max_seconds_per_target=${FUZZ_MAX_SECONDS:-300}
 
 started=$(date +%s)
 echo "== fuzz: build (Fuzz/, -sanitize=fuzzer, into $fuzz_scratch)"

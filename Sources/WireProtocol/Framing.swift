@@ -88,6 +88,21 @@ public struct FrameDecoder: ByteToMessageDecoder, Sendable {
     }
 }
 
+/// The same decoding outside a channel pipeline, for `NIOSingleStepByteToMessageProcessor` (the fuzz target
+/// drives the decoder that way: thousands of streams a second instead of hundreds through a channel).
+extension FrameDecoder: NIOSingleStepByteToMessageDecoder {
+    public mutating func decode(buffer: inout ByteBuffer) throws -> ByteBuffer? {
+        try self.nextFrame(from: &buffer)
+    }
+
+    /// As `decodeLast(context:buffer:seenEOF:)`: the complete frames, then an incomplete one is dropped.
+    public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> ByteBuffer? {
+        if let payload = try self.nextFrame(from: &buffer) { return payload }
+        buffer.moveReaderIndex(to: buffer.writerIndex)
+        return nil
+    }
+}
+
 /// Writes each outgoing payload as one frame: its 4-byte big-endian length, then the payload.
 public struct FrameEncoder: MessageToByteEncoder, Sendable {
     public typealias OutboundIn = ByteBuffer

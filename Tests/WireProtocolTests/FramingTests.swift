@@ -110,6 +110,34 @@ struct FramingTests {
         _ = try? channel.finish()
     }
 
+    @Test("after a bad header the handler delivers nothing more, whatever follows")
+    func nothingAfterBadHeader() throws {
+        let channel = try decodingChannel()
+        #expect(throws: FrameError.lengthOutOfBounds(65_537)) {
+            try channel.writeInbound(ByteBuffer(bytes: self.header(65_537) + self.frame([0x41])))
+        }
+        _ = try? channel.writeInbound(ByteBuffer(bytes: self.frame([0x42]) + self.frame([0x43])))
+        #expect(try readAll(channel) == [])
+        _ = try? channel.finish()
+    }
+
+    @Test("the single-step decoder (the fuzz target's way in) cuts the same frames as the handler")
+    func singleStepAgrees() throws {
+        let bytes = frame([0x7B, 0x7D]) + frame(Array(repeating: 0x20, count: 300)) + frame([0x31]) + [0, 0]
+        let processor = NIOSingleStepByteToMessageProcessor(FrameDecoder(), maximumBufferSize: FrameLimits.maximumBufferedBytes)
+        var frames: [[UInt8]] = []
+        for chunk in stride(from: 0, to: bytes.count, by: 7) {
+            try processor.process(buffer: ByteBuffer(bytes: bytes[chunk..<min(bytes.count, chunk + 7)])) {
+                frames.append(Array($0.readableBytesView))
+            }
+        }
+        try processor.finishProcessing(seenEOF: true) { frames.append(Array($0.readableBytesView)) }
+        #expect(frames == [[0x7B, 0x7D], Array(repeating: 0x20, count: 300), [0x31]])
+        #expect(throws: FrameError.lengthOutOfBounds(0)) {
+            try processor.process(buffer: ByteBuffer(bytes: self.header(0))) { _ in }
+        }
+    }
+
     @Test("N = 65,536 is accepted, and held back until its last byte")
     func maximumAccepted() throws {
         let channel = try decodingChannel()
