@@ -191,5 +191,7 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
+        // The web space's parts (issue 9): French formatting, mail and SMS, the region's map, the documents.
+        .testTarget(name: "WebPartsTests", dependencies: ["HDFDomain"]),
     ]
 )
