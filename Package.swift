@@ -192,6 +192,8 @@ let package = Package(
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         // The web space's parts (issue 9): French formatting, mail and SMS, the region's map, the documents.
-        .testTarget(name: "WebPartsTests", dependencies: ["HDFDomain"]),
+        // Mail (outbox files or SMTP to a relay) and SMS outbox of the web space.
+        .target(name: "Mailer", dependencies: []),
+        .testTarget(name: "WebPartsTests", dependencies: ["HDFDomain", "Mailer"]),
     ]
 )
