@@ -3,6 +3,7 @@
 # Swift and Python, not these). Idempotent; quiet when everything is there.
 set -euo pipefail
 packages=(libsqlite3-dev sqlite3 tzdata pcscd libpcsclite-dev vsmartcard-vpcd python3 python3-pyscard openssl iproute2 procps poppler-utils zbar-tools libxml2-utils)
+packages=(libsqlite3-dev sqlite3 tzdata pcscd libpcsclite-dev vsmartcard-vpcd python3 python3-pyscard openssl iproute2 procps poppler-utils zbar-tools python3-aiosmtpd chromium chromium-driver python3-selenium python3-pytest)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -31,3 +32,15 @@ EOF_SEPA
   rm -rf "$sepa_tmp"
 fi
 # --- end (issue 12) ---
+# --- web space tests (issue 9): axe-core 4 for the browser harness, taken out of the PyPI wheel
+# axe-playwright-python into var/third_party/ (ignored by git, never committed). Idempotent.
+axe_target="$(cd "$(dirname "$0")/.." && pwd)/var/third_party/axe.min.js"
+if [ ! -s "$axe_target" ]; then
+  echo "fetching axe-core (axe-playwright-python wheel)"
+  axe_tmp=$(mktemp -d)
+  python3 -m pip download --quiet --no-deps --dest "$axe_tmp" "axe-playwright-python==0.1.8"
+  mkdir -p "$(dirname "$axe_target")"
+  /usr/bin/python3 -c 'import sys, zipfile, glob; w = glob.glob(sys.argv[1] + "/*.whl")[0]; open(sys.argv[2], "wb").write(zipfile.ZipFile(w).read("axe_playwright_python/axe.min.js"))' "$axe_tmp" "$axe_target.part"
+  mv "$axe_target.part" "$axe_target"
+  rm -rf "$axe_tmp"
+# --- end web space tests
