@@ -194,6 +194,8 @@ let package = Package(
         // The web space's parts (issue 9): French formatting, mail and SMS, the region's map, the documents.
         // Mail (outbox files or SMTP to a relay) and SMS outbox of the web space.
         .target(name: "Mailer", dependencies: []),
-        .testTarget(name: "WebPartsTests", dependencies: ["HDFDomain", "Mailer"]),
+        // The region's map of partners as SVG, drawn here (no tile server).
+        .target(name: "RegionMap", dependencies: []),
+        .testTarget(name: "WebPartsTests", dependencies: ["HDFDomain", "Mailer", "RegionMap"]),
     ]
 )
