@@ -196,6 +196,8 @@ let package = Package(
         .target(name: "Mailer", dependencies: []),
         // The region's map of partners as SVG, drawn here (no tile server).
         .target(name: "RegionMap", dependencies: []),
-        .testTarget(name: "WebPartsTests", dependencies: ["HDFDomain", "Mailer", "RegionMap"]),
+        // The programme's PDFs of "Mes documents" (Règlement général, flyer), written with the receipt's PDF writer.
+        .target(name: "Documents", dependencies: ["Receipt", "HDFDomain"]),
+        .testTarget(name: "WebPartsTests", dependencies: ["HDFDomain", "Mailer", "RegionMap", "Documents", "Receipt"]),
     ]
 )

@@ -1,4 +1,4 @@
-/// A one-page PDF 1.4 written by hand: catalog, page tree, one page, the two standard Helvetica fonts in
+/// A PDF 1.4 written by hand (one page, or several through `PDFDocument.bytes(pages:)`): catalog, page tree, the pages, the two standard Helvetica fonts in
 /// WinAnsiEncoding (not embedded: every PDF reader has them), one uncompressed content stream, an
 /// information dictionary, and a cross-reference table with each object's byte offset.
 ///
@@ -104,7 +104,7 @@ public struct PDFPage {
     }
 
     /// Breaks text at spaces into lines at most `width` wide; a word wider than a line is cut.
-    static func wrap(_ text: String, width: Double, font: WinAnsi.Font, size: Double, maximumLines: Int) -> [String] {
+    public static func wrap(_ text: String, width: Double, font: WinAnsi.Font, size: Double, maximumLines: Int = .max) -> [String] {
         func fits(_ line: String) -> Bool { WinAnsi.width(line, font: font, size: size) <= width }
         var lines: [String] = []
         var current = ""
@@ -194,25 +194,41 @@ extension String {
 }
 
 public enum PDFDocument {
+    /// More pages than this in one document is a runaway loop, not a document of ours.
+    public static let maximumPages = 500
+
     /// The bytes of a PDF 1.4 file holding `page`. `title` goes to the information dictionary (UTF-16BE,
     /// so any character is kept) and `language` to the catalog.
     public static func bytes(page: PDFPage, title: String, language: String = "fr-FR", producer: String = "hdf-gateway") -> [UInt8] {
+        bytes(pages: [page], title: title, language: language, producer: producer)
+    }
+
+    /// The bytes of a PDF 1.4 file holding `pages` in order (1 to `maximumPages` of them; the caller's bug
+    /// otherwise). Objects: 1 catalog, 2 page tree, the pages, the fonts, one content stream per page, the
+    /// information dictionary; a one-page document is laid out exactly as before multi-page existed.
+    public static func bytes(pages: [PDFPage], title: String, language: String = "fr-FR", producer: String = "hdf-gateway") -> [UInt8] {
+        precondition((1...maximumPages).contains(pages.count), "a PDF holds 1 to \(maximumPages) pages, not \(pages.count)")
         let fonts = WinAnsi.Font.allCases
         var objects: [String] = []
-        // 1 catalog, 2 page tree, 3 page, 4... fonts, then the content stream and the information dictionary.
-        let firstFont = 4
-        let contentObject = firstFont + fonts.count
-        let infoObject = contentObject + 1
+        let firstPage = 3
+        let firstFont = firstPage + pages.count
+        let firstContent = firstFont + fonts.count
+        let infoObject = firstContent + pages.count
         objects.append("<< /Type /Catalog /Pages 2 0 R /Lang \(PDFPage.literal(Array(language.utf8))) >>")
-        objects.append("<< /Type /Pages /Kids [3 0 R] /Count 1 >>")
+        let kids = (0..<pages.count).map { "\(firstPage + $0) 0 R" }.joined(separator: " ")
+        objects.append("<< /Type /Pages /Kids [\(kids)] /Count \(pages.count) >>")
         let fontEntries = fonts.enumerated().map { "/\($1.resourceName) \(firstFont + $0) 0 R" }.joined(separator: " ")
-        objects.append("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 \(PDFPage.number(page.width)) \(PDFPage.number(page.height))] "
-                       + "/Resources << /Font << \(fontEntries) >> /ProcSet [/PDF /Text] >> /Contents \(contentObject) 0 R >>")
+        for (index, page) in pages.enumerated() {
+            objects.append("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 \(PDFPage.number(page.width)) \(PDFPage.number(page.height))] "
+                           + "/Resources << /Font << \(fontEntries) >> /ProcSet [/PDF /Text] >> /Contents \(firstContent + index) 0 R >>")
+        }
         for font in fonts {
             objects.append("<< /Type /Font /Subtype /Type1 /BaseFont /\(font.rawValue) /Encoding /WinAnsiEncoding >>")
         }
-        let stream = String(decoding: page.content, as: UTF8.self)
-        objects.append("<< /Length \(page.content.count) >>\nstream\n" + stream + "endstream")
+        for page in pages {
+            let stream = String(decoding: page.content, as: UTF8.self)
+            objects.append("<< /Length \(page.content.count) >>\nstream\n" + stream + "endstream")
+        }
         objects.append("<< /Title \(utf16Hex(title)) /Producer \(utf16Hex(producer)) >>")
         assert(objects.count == infoObject)
 
