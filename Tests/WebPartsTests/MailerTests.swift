@@ -326,7 +326,7 @@ final class AiosmtpdRelay {
                 if !process.isRunning { break }
                 try await Task.sleep(for: .milliseconds(25))
             }
-            if process.isRunning { process.terminate() }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
             lastError = String(decoding: errors.fileHandleForReading.availableData, as: UTF8.self)
         }
@@ -349,8 +349,9 @@ final class AiosmtpdRelay {
         throw ProcessRunner.Failed(description: "aiosmtpd kept fewer than \(count) messages in \(folder.path)")
     }
 
+    /// SIGKILL: aiosmtpd's command line survives SIGTERM here, and waiting for it would hang the test.
     func stop() {
-        if process.isRunning { process.terminate() }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 }
