@@ -3,6 +3,8 @@ SWIFT ?= swift
 DEMO_DIR ?= var/demo
 HOST ?= 127.0.0.1
 PORT ?= 8583
+WEB_HOST ?= 127.0.0.1
+WEB_PORT ?= 8080
 
 .PHONY: deps build build-release run test bench fuzz clean
 
@@ -15,9 +17,9 @@ build: deps
 build-release: deps
 	$(SWIFT) build -c release
 
-# Creates ./var/demo on first use, then serves it on 127.0.0.1:8583.
+# Creates ./var/demo on first use, then serves it: the gateway on 127.0.0.1:8583, the web space on :8080.
 run: build
-	@scripts/run.sh "$(DEMO_DIR)" "$(HOST)" "$(PORT)"
+	@scripts/run.sh "$(DEMO_DIR)" "$(HOST)" "$(PORT)" "$(WEB_HOST)" "$(WEB_PORT)"
 
 # Everything: swift test (unit, property-based, multi-process, end-to-end) and the interoperability tests.
 test: deps

@@ -40,6 +40,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        // The beneficiary web space (issue 9): HTTP server, sessions and bcrypt, logic-less templates.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         .systemLibrary(
@@ -92,6 +97,7 @@ let package = Package(
         .testTarget(name: "ReimbursementTests", dependencies: [
             "Reimbursement", "Ledger", "HDFDomain", "Receipt",
             .product(name: "PropertyBased", package: "swift-property-based"),
+            "HDFDomain", "Ledger", "CardApplication", "PartnerPKI", "BeneficiaryOperations",
         ]),
         .target(name: "CommandSupport", dependencies: [
             "HDFDomain",
@@ -112,8 +118,10 @@ let package = Package(
         // The voucher's printable receipt: a one-page PDF written by hand, with its Code 128 barcode.
         .target(name: "Receipt", dependencies: ["HDFDomain"]),
         .executableTarget(name: "BeneficiaryTool", dependencies: [
-            "Ledger", "HDFDomain", "CommandSupport", "Receipt",
+            "Ledger", "HDFDomain", "CommandSupport", "Receipt", "BeneficiaryOperations", "WebSpace",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "LedgerLoadTool", dependencies: [
             "Ledger", "HDFDomain", "CommandSupport",
@@ -199,5 +207,20 @@ let package = Package(
         // The programme's PDFs of "Mes documents" (Règlement général, flyer), written with the receipt's PDF writer.
         .target(name: "Documents", dependencies: ["Receipt", "HDFDomain"]),
         .testTarget(name: "WebPartsTests", dependencies: ["HDFDomain", "Mailer", "RegionMap", "Documents", "Receipt"]),
+        // What a beneficiary can do on the ledger, called by both the `beneficiary` verbs and the web pages.
+        .target(name: "BeneficiaryOperations", dependencies: [
+            "Ledger", "HDFDomain", "Receipt",
+            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        // The beneficiary web space (contract §8): routes, pages, sessions, form tokens.
+        .target(name: "WebSpace", dependencies: [
+            "BeneficiaryOperations", "Ledger", "HDFDomain", "Receipt",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+            .product(name: "Mustache", package: "swift-mustache"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
     ]
 )

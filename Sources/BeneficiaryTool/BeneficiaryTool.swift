@@ -1,23 +1,25 @@
 import ArgumentParser
 import CommandSupport
+import BeneficiaryOperations
 import Foundation
 import HDFDomain
 import Ledger
 
 extension LedgerError: CommandOutput.CodedError {}
+extension BeneficiaryRefusal: CommandOutput.CodedError {}
 
 /// `beneficiary`: the beneficiary side's operations (their web space), on the same ledger file as a
 /// running gateway, from another process (contract §5).
 @main
-struct BeneficiaryCommand: ParsableCommand {
+struct BeneficiaryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "beneficiary",
         abstract: "The beneficiary side: wallets, prepayment vouchers, online payments, card problems.",
         subcommands: [Wallets.self, Prepay.self, CancelPrepayment.self, PayOnline.self, CancelOnline.self, DeclareProblem.self,
-                      Transactions.self, Partners.self, ReceiptCommand.self])
+                      Transactions.self, Partners.self, ReceiptCommand.self, Serve.self])
 
-    static func main() {
-        CommandOutput.main(BeneficiaryCommand.self, arguments: commonOptionsAfterVerb(Array(CommandLine.arguments.dropFirst())))
+    static func main() async {
+        await CommandOutput.mainAsync(BeneficiaryCommand.self, arguments: commonOptionsAfterVerb(Array(CommandLine.arguments.dropFirst())))
     }
 
     /// Contract §5 writes `beneficiary --dir DIR VERB ...`, while `--dir` and `--json` belong to each verb:
@@ -49,6 +51,8 @@ struct Common: ParsableArguments {
     var json = false
 
     func ledger() throws -> Ledger { try Ledger.open(directory: dir, actor: "beneficiary") }
+    /// The beneficiary operations every verb calls (the web space calls the same).
+    func operations() throws -> CardOperations { CardOperations(ledger: try ledger()) }
 }
 
 
@@ -80,9 +84,9 @@ struct Wallets: ParsableCommand {
 
     func run() throws {
         let pan = try parsePAN(card)
-        let wallets = try common.ledger().read { tx in try tx.wallets(cardID: try tx.card(pan: pan).id) }
+        let wallets = try common.operations().wallets(pan: pan)
         struct Output: Encodable { let code: String; let label: String; let balance: Int64; let expires: String }
-        let output = wallets.map { Output(code: $0.code.rawValue, label: $0.code.label, balance: $0.availableCents, expires: $0.expiresOn.iso) }
+        let output = wallets.map { Output(code: $0.code.rawValue, label: $0.label, balance: $0.balanceCents, expires: $0.expiresOn.iso) }
         if common.json { try CommandOutput.printJSON("wallets", output) }
         else {
             for wallet in output {
@@ -105,7 +109,7 @@ struct Prepay: ParsableCommand {
         let pan = try parsePAN(card)
         let code = try parseWallet(wallet)
         let cents = try parseAmount(amount)
-        let voucher = try common.ledger().write { try $0.prepay(pan: pan, partnerID: partner, wallet: code, amountCents: cents) }
+        let voucher = try common.operations().prepay(pan: pan, partnerID: partner, wallet: code, amountCents: cents)
         if common.json { try CommandOutput.printJSON("voucher", VoucherOutput(voucher)) }
         else { CommandOutput.printLine(voucher.code.grouped) }
     }
@@ -121,11 +125,7 @@ struct CancelPrepayment: ParsableCommand {
     func run() throws {
         let pan = try parsePAN(card)
         let code = try parseVoucher(voucher)
-        let ledger = try common.ledger()
-        // Looking the voucher up releases it if its validity has passed, in a commit of its own: refused as
-        // expired, its money is then back in its wallet as the message says (a refusal rolls its write back).
-        _ = try? ledger.write { try $0.voucher(code: code) }
-        let cancelled = try ledger.write { try $0.cancelPrepayment(pan: pan, code: code) }
+        let cancelled = try common.operations().cancelPrepayment(pan: pan, code: code)
         if common.json { try CommandOutput.printJSON("voucher", VoucherOutput(cancelled)) }
         else { CommandOutput.printLine("bon \(cancelled.code.grouped) annulé : \(Money.display(cents: cancelled.amountCents)) rendus au porte-monnaie \(cancelled.wallet.rawValue)") }
     }
@@ -144,7 +144,7 @@ struct PayOnline: ParsableCommand {
         let pan = try parsePAN(card)
         let code = try parseWallet(wallet)
         let cents = try parseAmount(amount)
-        let payment = try common.ledger().write { try $0.payOnline(pan: pan, partnerID: partner, wallet: code, amountCents: cents) }
+        let payment = try common.operations().payOnline(pan: pan, partnerID: partner, wallet: code, amountCents: cents)
         struct Output: Encodable { let txn: String; let amount: Int64; let wallet: String; let partner: String; let created: String }
         if common.json {
             try CommandOutput.printJSON("payment", Output(txn: payment.txn, amount: payment.amountCents, wallet: payment.wallet.rawValue,
@@ -168,7 +168,7 @@ struct DeclareProblem: ParsableCommand {
         guard let reason = BlockReason(rawValue: reason) else {
             throw CommandOutput.Refusal(code: "invalid_reason", "reason '\(reason)' must be lost, stolen or damaged")
         }
-        try common.ledger().write { try $0.setCardStatus(pan: pan, status: reason.cardStatus, actor: "beneficiary") }
+        try common.operations().declareProblem(pan: pan, reason: reason)
         if common.json { try CommandOutput.printJSON("card", ["pan": pan.masked, "status": reason.cardStatus.rawValue]) }
         else { CommandOutput.printLine("carte \(pan.masked) bloquée (\(reason.rawValue))") }
     }
@@ -191,7 +191,7 @@ struct Transactions: ParsableCommand {
 
     func run() throws {
         let pan = try parsePAN(card)
-        let entries = try common.ledger().read { tx in try tx.history(cardID: try tx.card(pan: pan).id) }
+        let entries = try common.operations().transactions(pan: pan)
         let lines = entries.map {
             Line(date: ParisCalendar.isoTimestamp(millis: $0.atMillis), kind: $0.kind, label: $0.label, partner: $0.partner,
                  wallet: $0.wallet.rawValue, amount: $0.amountCents, status: $0.status)
@@ -235,7 +235,7 @@ struct Partners: ParsableCommand {
     }
 
     func run() throws {
-        let partners = try common.ledger().read { try $0.searchPartners(name: name, city: city, category: category) }
+        let partners = try common.operations().partners(name: name, city: city, category: category)
         let output = partners.map {
             Output(id: $0.id, name: $0.name, category: $0.category.rawValue, categoryLabel: $0.category.label, address: $0.address,
                    city: $0.city, phone: $0.phone, email: $0.email, website: $0.website,

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BeneficiaryOperations
 import CommandSupport
 import HDFDomain
 import Ledger
@@ -17,17 +18,10 @@ struct CancelOnline: ParsableCommand {
 
     func run() throws {
         let pan = try parsePAN(card)
-        let txn = self.txn
-        let partnerName = try common.ledger().read { tx -> String? in
-            let card = try tx.card(pan: pan)
-            guard let payment = try? tx.payment(txn: txn), payment.kind == .online, payment.cardID == card.id else { return nil }
-            return try tx.partner(id: payment.partnerID).name
-        }
-        guard let partnerName else {
+        do {
+            try common.operations().refuseOnlineCancellation(pan: pan, txn: txn)
+        } catch LedgerError.unknownPayment {
             throw CommandOutput.Refusal(code: "unknown_transaction", "unknown transaction '\(txn)'")
         }
-        throw CommandOutput.Refusal(
-            code: "cancel_by_partner_only",
-            "an online payment can only be cancelled by the partner that received it (\(partnerName))")
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BeneficiaryOperations
 import CommandSupport
 import Foundation
 import HDFDomain
@@ -17,22 +18,9 @@ struct ReceiptCommand: ParsableCommand {
 
     func run() throws {
         let code = try parseVoucher(voucher)
-        // A write: looking a voucher up is what releases one past its expiry (it then reads `expired`).
-        let receipt = try common.ledger().write { tx -> VoucherReceipt in
-            let record: VoucherRecord
-            do { record = try tx.voucher(code: code) } catch LedgerError.unknownVoucher {
-                throw CommandOutput.Refusal(code: "unknown_voucher", "unknown voucher \(code.grouped)")
-            }
-            let card = try tx.card(id: record.cardID)
-            let beneficiary = try tx.beneficiary(id: card.beneficiaryID)
-            let partner = try tx.partner(id: record.partnerID)
-            return VoucherReceipt(
-                code: record.code, amountCents: record.amountCents, wallet: record.wallet, expiresOn: record.expiresOn,
-                issuedOn: ParisCalendar.businessDay(of: Date(timeIntervalSince1970: Double(record.createdAtMillis) / 1000)),
-                status: VoucherReceipt.Status(rawValue: record.status.rawValue) ?? .issued,
-                beneficiary: .init(firstName: beneficiary.firstName, lastName: beneficiary.lastName, dossier: beneficiary.dossier),
-                partner: .init(name: partner.name, address: partner.address, city: partner.city),
-                card: card.pan)
+        let receipt: VoucherReceipt
+        do { receipt = try common.operations().receipt(code: code) } catch LedgerError.unknownVoucher {
+            throw CommandOutput.Refusal(code: "unknown_voucher", "unknown voucher \(code.grouped)")
         }
         try Self.write(receipt.pdf(), to: out)
         struct Output: Encodable { let voucher: String; let file: String; let status: String }

@@ -361,5 +361,35 @@ enum Schema {
         CREATE UNIQUE INDEX thr_requests_one_open ON thr_requests(card_id) WHERE status IN ('submitted', 'validated');
         CREATE INDEX thr_requests_by_status ON thr_requests(status, submitted_at_ms);
         """,
+        // (issue 9) the beneficiary web space: one account per beneficiary (bcrypt hash, lock-out, "Mon compte"
+        // preferences), single-use password-reset links (only their SHA-256), and what "Où utiliser ma carte"
+        // shows of a partner beyond migration 1 (postcode, coordinates in microdegrees).
+        """
+        CREATE TABLE web_accounts (
+            beneficiary_id INTEGER PRIMARY KEY REFERENCES beneficiaries(id),
+            password_hash TEXT NOT NULL,
+            email TEXT NOT NULL,
+            phone TEXT NOT NULL DEFAULT '',
+            establishment TEXT NOT NULL DEFAULT '',
+            failed_logins INTEGER NOT NULL DEFAULT 0 CHECK (failed_logins >= 0),
+            locked_until_ms INTEGER NOT NULL DEFAULT 0,
+            consent_region_news INTEGER NOT NULL DEFAULT 0,
+            consent_partner_offers INTEGER NOT NULL DEFAULT 0,
+            notify_email INTEGER NOT NULL DEFAULT 1,
+            notify_sms INTEGER NOT NULL DEFAULT 0,
+            created_at_ms INTEGER NOT NULL,
+            updated_at_ms INTEGER NOT NULL
+        );
+        CREATE INDEX web_accounts_by_email ON web_accounts(email COLLATE NOCASE);
+        CREATE TABLE web_password_resets (
+            token_sha256 TEXT PRIMARY KEY,
+            beneficiary_id INTEGER NOT NULL REFERENCES beneficiaries(id),
+            expires_at_ms INTEGER NOT NULL,
+            used_at_ms INTEGER
+        );
+        ALTER TABLE partners ADD COLUMN postcode TEXT NOT NULL DEFAULT '';
+        ALTER TABLE partners ADD COLUMN latitude_microdegrees INTEGER;
+        ALTER TABLE partners ADD COLUMN longitude_microdegrees INTEGER;
+        """,
     ]
 }

@@ -1,3 +1,4 @@
+import BeneficiaryOperations
 import CardApplication
 import Foundation
 import HDFDomain
@@ -28,21 +29,38 @@ public struct DemoManifest: Codable, Sendable {
         /// (issue 12) The partner's bank account: IBAN (electronic form) and BIC.
         public var iban: String?
         public var bic: String?
+        // What "Où utiliser ma carte" shows (issue 9); optional so that older manifests still read.
+        public var address: String? = nil
+        public var postcode: String? = nil
+        public var phone: String? = nil
+        public var email: String? = nil
+        public var website: String? = nil
+        public var lat: Double? = nil
+        public var lon: Double? = nil
         enum CodingKeys: String, CodingKey {
             case id, name, city, category, wallets, terminals
             case iban, bic
             case acceptsPrepayment = "accepts_prepayment"
             case acceptsOnline = "accepts_online"
+            case address, postcode, phone, email, website, lat, lon
         }
     }
     public struct Beneficiary: Codable, Sendable {
         public let dossier: String
         public let firstName: String
         public let lastName: String
+        // The web-space account (issue 9): `password` is the demo's own, printed for trying the demo.
+        public var birthDate: String? = nil
+        public var email: String? = nil
+        public var phone: String? = nil
+        public var password: String? = nil
+        public var situation: String? = nil
         enum CodingKeys: String, CodingKey {
             case dossier
             case firstName = "first_name"
             case lastName = "last_name"
+            case birthDate = "birth_date"
+            case email, phone, password, situation
         }
     }
     public struct Wallet: Codable, Sendable {
@@ -171,18 +189,31 @@ public enum DemoEnvironment {
                                                key: EnvironmentLayout.terminalKeyFile(terminalID)))
                     }
                     let r = seed.record
-                    manifestPartners.append(.init(id: r.id, name: r.name, city: r.city, category: r.category.rawValue,
-                                                  acceptsPrepayment: r.acceptsPrepayment, acceptsOnline: r.acceptsOnline,
-                                                  wallets: r.wallets.map(\.rawValue), terminals: terminals))
+                    var entry = DemoManifest.Partner(id: r.id, name: r.name, city: r.city, category: r.category.rawValue,
+                                                     acceptsPrepayment: r.acceptsPrepayment, acceptsOnline: r.acceptsOnline,
+                                                     wallets: r.wallets.map(\.rawValue), terminals: terminals)
                     // (issue 12) every demo partner has a bank account.
                     if let bank = DemoBankAccounts.partners[r.id] {
                         try tx.setPartnerBankAccount(partnerID: r.id, iban: bank.iban, bic: bank.bic)
-                        manifestPartners[manifestPartners.count - 1].iban = bank.iban.electronic
-                        manifestPartners[manifestPartners.count - 1].bic = bank.bic.code
+                        entry.iban = bank.iban.electronic
+                        entry.bic = bank.bic.code
                     }
+                    // (issue 9) what "Où utiliser ma carte" shows.
+                    if let location = partnerLocations[r.id] {
+                        try PartnerLocation.set(location, partnerID: r.id, tx)
+                        entry.address = r.address
+                        entry.postcode = location.postcode
+                        entry.phone = r.phone
+                        entry.email = r.email
+                        entry.website = r.website
+                        entry.lat = location.latitude
+                        entry.lon = location.longitude
+                    }
+                    manifestPartners.append(entry)
                 }
                 try tx.setRegionAccount(DemoBankAccounts.region) // (issue 12) the debtor of reimbursements
                 manifestCards = try seedCards(tx, masterKey: masterKey)
+                manifestCards = try seedWebAccounts(tx, cards: manifestCards)
                 try seedApplications(tx, layout: layout, referentials: referentials) // (issue 10)
             }
             let violations = try ledger.read { try $0.checkInvariants() }
@@ -248,5 +279,62 @@ public enum DemoEnvironment {
         try tx.openWallet(card: empty, code: .restauration, expires: tx.today.adding(months: 12))
         try record(empty, status: .active)
         return cards
+    }
+
+    // MARK: the beneficiary web space (issue 9)
+
+    /// Where the demo partners are (postcode, coordinates in the region).
+    static let partnerLocations: [String: PartnerLocation] = [
+        "P001": PartnerLocation(postcode: "80000", latitudeMicrodegrees: 49_894_100, longitudeMicrodegrees: 2_302_500),
+        "P002": PartnerLocation(postcode: "59000", latitudeMicrodegrees: 50_636_600, longitudeMicrodegrees: 3_063_500),
+        "P003": PartnerLocation(postcode: "59000", latitudeMicrodegrees: 50_636_400, longitudeMicrodegrees: 3_070_600),
+        "P004": PartnerLocation(postcode: "80000", latitudeMicrodegrees: 49_898_300, longitudeMicrodegrees: 2_318_900),
+        "P005": PartnerLocation(postcode: "62000", latitudeMicrodegrees: 50_291_000, longitudeMicrodegrees: 2_777_500),
+    ]
+
+    static let establishments = ["Lycée Louis Thuillier, Amiens", "CFA de la Chambre de Métiers, Lille",
+                                 "École de production de Roubaix", "Université d'Artois, Arras", "Lycée Faidherbe, Lille"]
+
+    /// The demo's own password for a dossier (printed for trying the demo; a real environment never
+    /// stores or prints one).
+    public static func demoPassword(dossier: String) -> String { "Demo-" + (dossier.split(separator: "-").last.map(String.init) ?? dossier) }
+
+    /// Contract §2's names for a situation.
+    static func contractName(_ situation: BeneficiarySituation?) -> String? {
+        switch situation {
+        case .lyceen: return "lyceen"
+        case .apprenti: return "apprenti"
+        case .ecoleDeProduction: return "ecole_production"
+        case .postBac: return "post_bac"
+        case nil: return nil
+        }
+    }
+
+    /// Every demo card's beneficiary gets a web-space account (bcrypt at the demo's cost: see
+    /// `WebAccounts.demoPasswordHashCost`).
+    static func seedWebAccounts(_ tx: LedgerTransaction, cards: [DemoManifest.Card]) throws -> [DemoManifest.Card] {
+        let passwords = cards.map { demoPassword(dossier: $0.beneficiary.dossier) }
+        let hashes = passwords.map { WebAccounts.hash(password: $0, cost: WebAccounts.demoPasswordHashCost) }
+        var result: [DemoManifest.Card] = []
+        for (index, card) in cards.enumerated() {
+            let record = try tx.card(pan: try PAN(validating: card.pan))
+            let beneficiary = try tx.beneficiary(id: record.beneficiaryID)
+            let folded = (beneficiary.firstName + "." + beneficiary.lastName).lowercased()
+                .folding(options: .diacriticInsensitive, locale: Locale(identifier: "fr_FR"))
+                .filter { $0.isLetter || $0 == "." }
+            let email = "\(folded).\(beneficiary.dossier.suffix(4))@demo.generation-hdf.example"
+            let phone = "06 12 34 \(String(format: "%02d", index / 100 % 100)) \(String(format: "%02d", index % 100))"
+            try WebAccounts.createAccount(tx, beneficiaryID: record.beneficiaryID, passwordHash: hashes[index],
+                                          email: email, phone: phone, establishment: establishments[index % establishments.count])
+            var person = card.beneficiary
+            person.birthDate = beneficiary.birthDate?.iso
+            person.email = email
+            person.phone = phone
+            person.password = passwords[index]
+            person.situation = contractName(beneficiary.situation)
+            result.append(DemoManifest.Card(pan: card.pan, key: card.key, status: card.status, beneficiary: person,
+                                            wallets: card.wallets))
+        }
+        return result
     }
 }

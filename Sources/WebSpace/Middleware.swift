@@ -1,0 +1,76 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdAuth
+
+/// The headers of contract §8 on every answer: a CSP that allows no script at all and no framing, no
+/// referrer outside the site (password-reset links carry a token), no MIME sniffing, and no caching of
+/// pages that hold personal data.
+struct SecurityHeadersMiddleware: RouterMiddleware {
+    typealias Context = WebContext
+    let pages: Pages
+
+    static var contentSecurityPolicy: String {
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            response = pages.notFound()
+        } catch let error as HTTPResponseError {
+            response = try error.response(from: request, context: context)
+        }
+        response.headers[.contentSecurityPolicy] = Self.contentSecurityPolicy
+        response.headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
+        if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = "no-store" }
+        return response
+    }
+}
+
+/// Every POST must carry its session's form token (field `jeton`): without it, or with another's, the
+/// answer is 403 and the route never runs, so nothing changes. The body is read here (bounded) and
+/// handed on, already collected, to the route.
+struct FormTokenMiddleware: RouterMiddleware {
+    typealias Context = WebContext
+    let pages: Pages
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.method == .post else { return try await next(request, context) }
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: WebLimits.maximumFormBytes)
+        } catch {
+            throw HTTPError(.contentTooLarge)
+        }
+        let fields = FormFields(body: body)
+        guard let expected = context.sessions.session?.formToken,
+              let given = fields[FormToken.fieldName], FormToken.matches(given, expected) else {
+            context.logger.notice("form refused: no valid form token", metadata: ["path": .string(request.uri.path)])
+            return pages.forbidden(context: context)
+        }
+        return try await next(request, context)
+    }
+}
+
+/// A form body (`application/x-www-form-urlencoded`), decoded by the Hummingbird's form decoder.
+struct FormFields: Sendable {
+    let values: [String: String]
+
+    init(body: ByteBuffer) { self.init(text: String(buffer: body)) }
+
+    /// Also a GET form's query string ('+' is a space there too, which the URI's own parser does not say).
+    init(text: String) {
+        values = (try? URLEncodedFormDecoder().decode([String: String].self, from: text)) ?? [:]
+    }
+
+    subscript(_ name: String) -> String? { values[name] }
+
+    func text(_ name: String) -> String { (values[name] ?? "").trimmingCharacters(in: .whitespacesAndNewlines) }
+    func isChecked(_ name: String) -> Bool { values[name] != nil }
+}
