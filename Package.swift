@@ -222,5 +222,12 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
+        ]),
+        .testTarget(name: "WebSpaceTests", dependencies: [
+            "WebSpace", "BeneficiaryOperations", "Ledger", "HDFDomain", "Provisioning",
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
     ]
 )
