@@ -88,7 +88,7 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
         .target(name: "Provisioning", dependencies: [
-            "HDFDomain", "Ledger", "CardApplication", "PartnerPKI",
+            "HDFDomain", "Ledger", "CardApplication", "PartnerPKI", "BeneficiaryOperations",
             "Referentials", // (issue 10) approvals read the rights file; submissions check answers against the référentiels
             "Reimbursement",
         ]),
@@ -97,7 +97,6 @@ let package = Package(
         .testTarget(name: "ReimbursementTests", dependencies: [
             "Reimbursement", "Ledger", "HDFDomain", "Receipt",
             .product(name: "PropertyBased", package: "swift-property-based"),
-            "HDFDomain", "Ledger", "CardApplication", "PartnerPKI", "BeneficiaryOperations",
         ]),
         .target(name: "CommandSupport", dependencies: [
             "HDFDomain",
@@ -212,9 +211,10 @@ let package = Package(
             "Ledger", "HDFDomain", "Receipt",
             .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // The beneficiary web space (contract §8): routes, pages, sessions, form tokens.
         .target(name: "WebSpace", dependencies: [
-            "BeneficiaryOperations", "Ledger", "HDFDomain", "Receipt",
+            "BeneficiaryOperations", "Ledger", "HDFDomain", "Receipt", "Mailer", "RegionMap", "Documents",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
             .product(name: "Mustache", package: "swift-mustache"),

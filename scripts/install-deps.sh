@@ -2,8 +2,8 @@
 # Installs the Debian packages the project needs, only those missing (a fresh machine of this kind has
 # Swift and Python, not these). Idempotent; quiet when everything is there.
 set -euo pipefail
-packages=(libsqlite3-dev sqlite3 tzdata pcscd libpcsclite-dev vsmartcard-vpcd python3 python3-pyscard openssl iproute2 procps poppler-utils zbar-tools libxml2-utils)
-packages=(libsqlite3-dev sqlite3 tzdata pcscd libpcsclite-dev vsmartcard-vpcd python3 python3-pyscard openssl iproute2 procps poppler-utils zbar-tools python3-aiosmtpd chromium chromium-driver python3-selenium python3-pytest)
+packages=(libsqlite3-dev sqlite3 tzdata pcscd libpcsclite-dev vsmartcard-vpcd python3 python3-pyscard openssl iproute2 procps poppler-utils zbar-tools libxml2-utils
+          python3-aiosmtpd chromium chromium-driver python3-selenium python3-pytest)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -43,4 +43,5 @@ if [ ! -s "$axe_target" ]; then
   /usr/bin/python3 -c 'import sys, zipfile, glob; w = glob.glob(sys.argv[1] + "/*.whl")[0]; open(sys.argv[2], "wb").write(zipfile.ZipFile(w).read("axe_playwright_python/axe.min.js"))' "$axe_tmp" "$axe_target.part"
   mv "$axe_target.part" "$axe_target"
   rm -rf "$axe_tmp"
+fi
 # --- end web space tests

@@ -23,7 +23,6 @@ manifest: $dir/demo.json (partners, terminals and their certificates, cards with
 try a payment (another shell):
   python3 protocol/examples/terminal.py purchase --manifest $dir/demo.json --terminal T001 --card $pan --amount 1250
 metrics: the gateway prints its address at start ("metrics on http://127.0.0.1:N/metrics", any free port)
-metrics: http://127.0.0.1:9583/metrics
 beneficiary web space: http://$web_host:$web_port/  (demo login: $login)
 EOT
 "$beneficiary" serve --dir "$dir" --host "$web_host" --port "$web_port" &

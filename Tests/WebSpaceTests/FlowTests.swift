@@ -145,7 +145,8 @@ struct FlowTests {
     func recovery() async throws {
         let fixture = try WebFixture("recovery")
         let card = fixture.fundedCards[6]
-        let birth = try #require(LocalDate(iso: try #require(card.beneficiary.birthDate)))
+        let birthISO = try #require(card.beneficiary.birthDate)
+        let birth = try #require(LocalDate(iso: birthISO))
         let typedBirth = Display.date(birth)
         try await fixture.application(publicURL: "http://beneficiaires.example:8080").test(.router) { client in
             var visitor = Visitor(client)
