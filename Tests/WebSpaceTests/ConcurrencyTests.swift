@@ -31,7 +31,8 @@ struct ConcurrencyTests {
         let fixture = try WebFixture("busy")
         let cards = fixture.fundedCards
         var writers: [Process] = []
-        defer { for writer in writers where writer.isRunning { writer.terminate(); writer.waitUntilExit() } }
+        // SIGKILL, not `terminate()`: the test process ignores SIGTERM and its children inherit that.
+        defer { for writer in writers where writer.isRunning { kill(writer.processIdentifier, SIGKILL); writer.waitUntilExit() } }
         for (card, terminal) in [(cards[7], "T002"), (cards[8], "T003")] {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: Self.product("ledger-load"))
@@ -78,7 +79,7 @@ struct ConcurrencyTests {
             #expect(declared.status == .seeOther)
             #expect(try CardOperations(ledger: fixture.ledger()).cardStatus(pan: PAN(validating: card.pan)) == .damaged)
         }
-        for writer in writers { writer.terminate(); writer.waitUntilExit() }
+        for writer in writers { kill(writer.processIdentifier, SIGKILL); writer.waitUntilExit() }
         #expect(try fixture.ledger().read { try $0.checkInvariants() }.isEmpty)
     }
 }

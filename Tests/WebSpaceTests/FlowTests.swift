@@ -66,7 +66,7 @@ struct FlowTests {
             for (wallet, amount, field, sentence) in cases {
                 let page = try await visitor.post("/ma-carte/prepaiement/P001", [("porte_monnaie", wallet), ("montant", amount)])
                 #expect(page.status == .unprocessableContent, "\(wallet) \(amount)")
-                #expect(page.body.contains(sentence), "\(wallet) \(amount): \(page.body)")
+                #expect(page.text.contains(sentence), "\(wallet) \(amount): \(page.body)")
                 #expect(page.body.contains(#"id="\#(field)-erreur""#) && page.body.contains(#"aria-describedby="\#(field)-erreur""#))
             }
             #expect(try fixture.counts() == before)
@@ -128,7 +128,7 @@ struct FlowTests {
             try await visitor.login(card.beneficiary.dossier, old)
             _ = try await visitor.get("/gestion-mot-de-passe")
             let wrong = try await visitor.post("/gestion-mot-de-passe", [("actuel", "pas-le-bon"), ("nouveau", "Nouveau-2027"), ("confirmation", "Nouveau-2027")])
-            #expect(wrong.body.contains(#"aria-describedby="actuel-erreur""#) && wrong.body.contains("Ton mot de passe actuel n'est pas le bon."))
+            #expect(wrong.body.contains(#"aria-describedby="actuel-erreur""#) && wrong.text.contains("Ton mot de passe actuel n'est pas le bon."))
             let short = try await visitor.post("/gestion-mot-de-passe", [("actuel", old), ("nouveau", "a1"), ("confirmation", "a1")])
             #expect(short.body.contains(#"aria-describedby="nouveau-erreur""#))
             let differ = try await visitor.post("/gestion-mot-de-passe", [("actuel", old), ("nouveau", "Nouveau-2027"), ("confirmation", "Nouveau-2028")])

@@ -80,6 +80,12 @@ struct Visitor {
         let headers: HTTPFields
         let body: String
         var location: String? { headers[.location] }
+        /// The body with Mustache's HTML escapes undone, to look for a sentence as the reader sees it.
+        var text: String {
+            body.replacingOccurrences(of: "&#39;", with: "'").replacingOccurrences(of: "&quot;", with: "\"")
+                .replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+                .replacingOccurrences(of: "&amp;", with: "&")
+        }
     }
 
     mutating func get(_ uri: String) async throws -> Page {
