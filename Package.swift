@@ -117,7 +117,7 @@ let package = Package(
         // The voucher's printable receipt: a one-page PDF written by hand, with its Code 128 barcode.
         .target(name: "Receipt", dependencies: ["HDFDomain"]),
         .executableTarget(name: "BeneficiaryTool", dependencies: [
-            "Ledger", "HDFDomain", "CommandSupport", "Receipt", "BeneficiaryOperations", "WebSpace",
+            "Ledger", "HDFDomain", "CommandSupport", "Receipt", "BeneficiaryOperations", "WebSpace", "Mailer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),

@@ -1,11 +1,20 @@
 import Foundation
+import Mailer
 
-/// Where the web space's mail goes. TEMPORARY until the Mailer module (branch web-parts) is merged:
-/// every send is refused with a clear error.
+/// Where the web space's mail goes: to the relay given by `--smtp HOST:PORT`, else one `.eml` per mail in
+/// `DIR/outbox/mail/` (contract §8), through the Mailer module.
 struct MailWiring: Sendable {
-    struct NotWired: Error, CustomStringConvertible {
-        var description: String { "mail is not wired yet (the Mailer module is not merged)" }
+    /// The sender of every mail of the web space.
+    static let fromAddress = "no-reply@generation.hautsdefrance.fr"
+
+    let mailer: Mailer
+
+    init(directory: String, smtp: String?) throws {
+        let relay = try smtp.map { text throws(MailerError) in try SMTPRelay(parsing: text) }
+        mailer = Mailer(environmentDirectory: directory, smtp: relay, from: Self.fromAddress)
     }
-    init(directory: String, smtp: String?) throws {}
-    func send(to: String, subject: String, text: String) async throws { throw NotWired() }
+
+    func send(to: String, subject: String, text: String) async throws {
+        try await mailer.send(MailMessage(to: to, subject: subject, text: text))
+    }
 }

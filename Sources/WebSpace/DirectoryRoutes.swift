@@ -4,6 +4,8 @@ import HDFDomain
 import HTTPTypes
 import Hummingbird
 import Ledger
+import Documents
+import RegionMap
 
 /// Mes documents and Où utiliser ma carte.
 extension Site {
@@ -95,10 +97,24 @@ struct MapPoint: Sendable {
     let location: PartnerLocation
 }
 
-/// Where the documents' PDFs and the region's map come from: the Documents and RegionMap modules
-/// (built beside this one); nil while they are not wired in.
+/// Where the documents' PDFs and the region's map come from: the Documents and RegionMap modules.
 enum DocumentSources {
-    static func reglementGeneral() -> [UInt8]? { nil }
-    static func flyer() -> [UInt8]? { nil }
-    static func map(_ points: [MapPoint]) -> String? { nil }
+    static func reglementGeneral() -> [UInt8]? { ProgrammeDocument.reglementGeneral.pdf() }
+    static func flyer() -> [UInt8]? { ProgrammeDocument.flyer.pdf() }
+
+    /// The region's map with one link per partner found (to its details page); nil when it cannot be
+    /// drawn (a partner's coordinates outside the region's box: the list alone is shown then).
+    static func map(_ points: [MapPoint]) -> String? {
+        do {
+            let markers = try points.map { point throws(RegionMapError) in
+                try MapMarker(label: "\(point.name), \(point.location.postcode)",
+                              latitude: Double(point.location.latitudeMicrodegrees) / 1_000_000,
+                              longitude: Double(point.location.longitudeMicrodegrees) / 1_000_000,
+                              url: "/ou-utiliser-ma-carte/\(point.partnerID)")
+            }
+            return try RegionMap.svg(markers: markers)
+        } catch {
+            return nil
+        }
+    }
 }
