@@ -14,6 +14,7 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
+from selenium.webdriver.support.ui import WebDriverWait
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
@@ -22,6 +23,7 @@ from harness import (REPO, Environment, PHONE_SIZE, PC_SIZE, axe_check, fetch, h
 
 TERMINAL_PY = REPO / "protocol" / "examples" / "terminal.py"
 TERMINAL_TIMEOUT_SECONDS = 30
+PAGE_WAIT_SECONDS = 10   # a navigation after a form's POST and its redirect
 
 
 @pytest.fixture(scope="module")
@@ -41,15 +43,24 @@ def funded_cards(env):
     return [c for c in env.demo["cards"] if c["status"] == "active" and any(w["balance"] > 0 for w in c["wallets"])]
 
 
+def xpath_literal(text):
+    """`text` as an XPath string literal (json.dumps would write é as \\u00e9, which XPath reads as is)."""
+    if '"' not in text:
+        return f'"{text}"'
+    if "'" not in text:
+        return f"'{text}'"
+    return "concat(" + ", '\"', ".join(f'"{part}"' for part in text.split('"')) + ")"
+
+
 def field(driver, label):
     """The form control whose <label> reads `label` (as a person following the guide finds it)."""
-    element = driver.find_element(By.XPATH, f"//label[normalize-space()={json.dumps(label)}]")
+    element = driver.find_element(By.XPATH, f"//label[normalize-space()={xpath_literal(label)}]")
     return driver.find_element(By.ID, element.get_attribute("for"))
 
 
 def click(driver, text, tag="*"):
     """Clicks the button or link whose visible text starts with `text`."""
-    driver.find_element(By.XPATH, f"//{tag}[(self::button or self::a) and starts-with(normalize-space(), {json.dumps(text)})]").click()
+    driver.find_element(By.XPATH, f"//{tag}[(self::button or self::a) and starts-with(normalize-space(), {xpath_literal(text)})]").click()
 
 
 def check_page(driver, name=None):
@@ -60,7 +71,7 @@ def check_page(driver, name=None):
     set_viewport(driver, *PC_SIZE)
     for link in ("Génération #HDF", "Ma Région", "Contact", "Foire aux questions", "Mentions légales",
                  "Politique de confidentialité", "Politique de gestion des cookies"):
-        assert driver.find_elements(By.XPATH, f"//footer//a[normalize-space()={json.dumps(link)}]"), link
+        assert driver.find_elements(By.XPATH, f"//footer//a[normalize-space()={xpath_literal(link)}]"), link
     if name:
         screenshot(driver, name)
 
@@ -97,7 +108,7 @@ def test_connection_menu_and_every_page(env, driver):
     check_page(driver, "accueil")
     for label, name in (("Mon compte", "mon-compte"), ("Ma carte", "ma-carte"), ("Mes documents", "mes-documents"),
                         ("Où utiliser ma carte", "ou-utiliser-ma-carte"), ("Gestion mot de passe", "gestion-mot-de-passe")):
-        driver.find_element(By.XPATH, f"//nav[contains(@class,'menu')]//a[normalize-space()={json.dumps(label)}]").click()
+        driver.find_element(By.XPATH, f"//nav[contains(@class,'menu')]//a[normalize-space()={xpath_literal(label)}]").click()
         assert driver.find_element(By.CSS_SELECTOR, "nav.menu a[aria-current='page']").text == label
         assert card["pan"] not in driver.page_source, f"{label} shows the whole PAN"
         check_page(driver, name)
@@ -105,7 +116,7 @@ def test_connection_menu_and_every_page(env, driver):
     assert "•••• " + card["pan"][-4:] in driver.page_source
     for tab, name in (("Mes transactions", "mes-transactions"), ("Un problème de carte ?", "probleme-de-carte"),
                       ("Mes prépaiements imprimables", "mes-prepaiements")):
-        driver.find_element(By.XPATH, f"//nav[contains(@class,'onglets')]//a[normalize-space()={json.dumps(tab)}]").click()
+        driver.find_element(By.XPATH, f"//nav[contains(@class,'onglets')]//a[normalize-space()={xpath_literal(tab)}]").click()
         check_page(driver, name)
     driver.get(env.url("/mon-compte"))
     assert "0800 026 080" in driver.page_source
@@ -115,7 +126,7 @@ def test_connection_menu_and_every_page(env, driver):
     click(driver, "Enregistrer", "button")
     assert driver.find_element(By.ID, "par_sms").is_selected() != before
     click(driver, "Se déconnecter", "button")
-    assert driver.current_url.endswith("/connexion")
+    WebDriverWait(driver, PAGE_WAIT_SECONDS).until(lambda d: d.current_url.endswith("/connexion"))
 
 
 def test_prepayment_receipt_then_terminal_redeems(env, driver):
