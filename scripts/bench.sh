@@ -5,6 +5,8 @@
 #   2. purchases/s    the load process against a gateway process: N terminals, one mTLS connection each,
 #                     one purchase in flight each; p50/p99 latency; the gateway's peak RSS
 #   3. idle RSS       the gateway's RSS with BENCH_IDLE_CONNECTIONS idle mTLS connections open
+#   3b. web space     `beneficiary serve` beside the gateway: BENCH_WEB_CLIENTS logged-in clients load "Ma carte"
+#                     while the purchase load runs again: pages/s, p50/p99, purchases/s drop (a `web:` line)
 #   4. ledger_only/s  the same purchases straight on the ledger (Authorizer + group commit), gateway stopped
 #   5. gateway check  the ledger's invariants after all that
 # The last line is `bench: purchases/s=N p50_ms=A p99_ms=B tls_echo/s=E ledger_only/s=L errors=0`.
@@ -20,7 +22,9 @@ WARMUP=${BENCH_WARMUP:-2}
 IDLE=${BENCH_IDLE_CONNECTIONS:-1000}
 LOAD_THREADS=${BENCH_LOAD_THREADS:-2}
 
-for tool in gateway bench-load; do
+WEB_CLIENTS=${BENCH_WEB_CLIENTS:-64}
+
+for tool in gateway bench-load beneficiary; do
     [[ -x "$BIN/$tool" ]] || { echo "bench: $BIN/$tool is missing: run 'swift build -c release' first" >&2; exit 1; }
 done
 
@@ -89,6 +93,29 @@ GATEWAY_PID=$SERVER_PID
 PEAK_KIB=$(awk '/^VmHWM:/ { print $2 }' "/proc/$GATEWAY_PID/status")
 "$BIN/bench-load" idle --plan "$PLAN" --port "$SERVER_PORT" --connections "$IDLE" --gateway-pid "$GATEWAY_PID" \
     --threads "$LOAD_THREADS" | tee "$WORK/idle.out"
+
+# The web space beside the purchase load (issue 9): `beneficiary serve` on the same ledger, WEB_CLIENTS
+# logged-in beneficiaries loading "Ma carte" (scripts/bench-web.py) while the same purchase load runs again
+# (its cards' counters start past the first run's); the purchases/s of that run against the first one's.
+GATEWAY_PORT=$SERVER_PORT
+"$BIN/beneficiary" serve --dir "$ENV_DIR" --port 0 >"$WORK/web.log" 2>&1 &
+WEB_PID=$!
+WEB_URL=""
+for _ in $(seq 1 300); do
+    WEB_URL=$(sed -n 's|^beneficiary web space: \(http://[^ ]*\)/$|\1|p' "$WORK/web.log" | head -n 1)
+    [[ -n "$WEB_URL" ]] && break
+    kill -0 "$WEB_PID" 2>/dev/null || break
+    sleep 0.1
+done
+[[ -n "$WEB_URL" ]] || { echo "bench: the web space did not start:" >&2; cat "$WORK/web.log" >&2; exit 1; }
+"$BIN/bench-load" purchases "${LOAD[@]}" --port "$GATEWAY_PORT" --first-atc 30000 >"$WORK/purchases-web.out" &
+PURCHASES_PID=$!
+python3 scripts/bench-web.py --url "$WEB_URL" --manifest "$ENV_DIR/demo.json" --clients "$WEB_CLIENTS" \
+    --warmup "$WARMUP" --duration "$DURATION" | tee "$WORK/web.out"
+wait "$PURCHASES_PID" || true
+grep '^result' "$WORK/purchases-web.out" | sed 's/^result purchases /result purchases_with_web /'
+kill -TERM "$WEB_PID" 2>/dev/null || true
+wait "$WEB_PID" 2>/dev/null || true
 stop_server
 if grep -qiE "error|critical" "$WORK/gateway.log"; then
     echo "bench: the gateway logged errors:" >&2; grep -iE "error|critical" "$WORK/gateway.log" | head -5 >&2
@@ -103,8 +130,14 @@ CHECK_ERRORS=0
 
 echo "bench: load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 ERRORS=$(( $(field tls_echo "$WORK/echo.out" errors) + $(field purchases "$WORK/purchases.out" errors)
+           + $(field purchases "$WORK/purchases-web.out" errors) + $(field web "$WORK/web.out" errors)
            + $(field idle "$WORK/idle.out" errors) + $(field ledger_only "$WORK/ledger.out" errors) + CHECK_ERRORS ))
 echo "gateway_rss_peak_mib=$(mib "$PEAK_KIB") rss_${IDLE}_idle_mib=$(mib "$(field idle "$WORK/idle.out" rss_kib)")"
+ALONE=$(field purchases "$WORK/purchases.out" rate)
+WITH_WEB=$(field purchases "$WORK/purchases-web.out" rate)
+echo "web: pages/s=$(field web "$WORK/web.out" rate) p50_ms=$(field web "$WORK/web.out" p50_ms)" \
+     "p99_ms=$(field web "$WORK/web.out" p99_ms) clients=$WEB_CLIENTS purchases/s_alone=$ALONE purchases/s_with_web=$WITH_WEB" \
+     "drop_pct=$(awk -v a="$ALONE" -v b="$WITH_WEB" 'BEGIN { printf "%.1f", a > 0 ? (a - b) * 100 / a : 0 }')"
 echo "bench: purchases/s=$(field purchases "$WORK/purchases.out" rate)" \
      "p50_ms=$(field purchases "$WORK/purchases.out" p50_ms) p99_ms=$(field purchases "$WORK/purchases.out" p99_ms)" \
      "tls_echo/s=$(field tls_echo "$WORK/echo.out" rate) ledger_only/s=$(field ledger_only "$WORK/ledger.out" rate)" \
