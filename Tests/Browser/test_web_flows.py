@@ -6,6 +6,8 @@ Run by scripts/test-web.sh (Debian's python3, selenium and pytest); the harness 
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import re
 import subprocess
@@ -320,3 +322,37 @@ def test_forgotten_password_and_identifier_by_mail(env, driver):
     click(driver, "Envoyer", "button")
     mail = newest_mail(env.dir, after=previous.path)
     assert mail is not None and card["beneficiary"]["dossier"] in mail.text
+
+
+def test_mail_through_a_real_smtp_relay(driver):
+    """`beneficiary serve --smtp HOST:PORT`: the "Identifiant oublié ?" mail goes to a real SMTP server on
+    loopback (Debian's aiosmtpd), not to the outbox; its text holds the identifier."""
+    from aiosmtpd.controller import Controller
+    from harness import free_port
+
+    received = []
+
+    class Keep:
+        async def handle_DATA(self, server, session, envelope):
+            received.append(envelope)
+            return "250 OK"
+
+    port = free_port()
+    relay = Controller(Keep(), hostname="127.0.0.1", port=port)
+    relay.start()
+    try:
+        with Environment.start(beneficiary=True, smtp=f"127.0.0.1:{port}") as environment:
+            card = funded_cards(environment)[3]
+            birth = "/".join(reversed(card["beneficiary"]["birth_date"].split("-")))
+            driver.delete_all_cookies()
+            driver.get(environment.url("/identifiant-oublie"))
+            field(driver, "Adresse e-mail").send_keys(card["beneficiary"]["email"])
+            field(driver, "Date de naissance").send_keys(birth)
+            click(driver, "Envoyer", "button")
+            WebDriverWait(driver, PAGE_WAIT_SECONDS).until(lambda _: received)
+            assert received[0].rcpt_tos == [card["beneficiary"]["email"]]
+            message = email.message_from_bytes(received[0].content, policy=email.policy.default)
+            assert card["beneficiary"]["dossier"] in message.get_body(("plain",)).get_content()
+            assert not (environment.dir / "outbox" / "mail").exists() or not any((environment.dir / "outbox" / "mail").iterdir())
+    finally:
+        relay.stop()
