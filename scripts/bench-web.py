@@ -10,7 +10,7 @@ password): GET /connexion for the session cookie and the form token, POST /conne
 until the end. A good page is status 200 with the beneficiary's wallets table in it; anything else, or a
 closed connection, is an error. Prints one line:
 
-    result web clients=64 pages=N rate=R p50_ms=A p99_ms=B errors=E
+    result web clients=64 pause_ms=P pages=N rate=R p50_ms=A p99_ms=B errors=E
 
 Standard library only (asyncio streams): no HTTP library to install, and Python's side stays light.
 """
@@ -29,6 +29,9 @@ import urllib.parse
 REQUEST_TIMEOUT_SECONDS = 10.0      # one page; a slower one is an error, not a wait
 MAXIMUM_BODY_BYTES = 1_048_576      # a page larger than this is an error (ours are ~10 KB)
 MAXIMUM_HEADER_LINES = 100
+# The page loaded, and a text that must be in it.
+PAGE_PATH = "/ma-carte"
+PAGE_MARK = "Mes porte-monnaie".encode()
 
 
 class PageError(Exception):
@@ -104,7 +107,7 @@ class Client:
 
 
 async def run_client(client: Client, account: tuple[str, str], start_at: float, measure_from: float, end_at: float,
-                     latencies: list[float], errors: list[str]) -> None:
+                     pause: float, latencies: list[float], errors: list[str]) -> None:
     try:
         await client.connect()
         await client.login(*account)
@@ -115,8 +118,8 @@ async def run_client(client: Client, account: tuple[str, str], start_at: float, 
     while time.monotonic() < end_at:
         sent = time.monotonic()
         try:
-            status, _, body = await client.request("GET", "/ma-carte")
-            if status != 200 or b"Mes porte-monnaie" not in body:
+            status, _, body = await client.request("GET", PAGE_PATH)
+            if status != 200 or PAGE_MARK not in body:
                 raise PageError(f"/ma-carte: status {status}")
         except Exception as error:  # noqa: BLE001
             if sent >= measure_from:
@@ -130,6 +133,8 @@ async def run_client(client: Client, account: tuple[str, str], start_at: float, 
             continue
         if sent >= measure_from and time.monotonic() <= end_at:
             latencies.append(time.monotonic() - sent)
+        if pause > 0:
+            await asyncio.sleep(pause)
     client.writer.close()
 
 
@@ -140,6 +145,8 @@ async def main() -> int:
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--warmup", type=float, default=2)
     parser.add_argument("--duration", type=float, default=10)
+    parser.add_argument("--pause-ms", type=float, default=0,
+                        help="each client waits this long after a page before the next (0: as fast as the server answers)")
     options = parser.parse_args()
     url = urllib.parse.urlsplit(options.url)
     manifest = json.load(open(options.manifest, encoding="utf-8"))
@@ -155,7 +162,8 @@ async def main() -> int:
     start_at = time.monotonic() + 3.0
     measure_from = start_at + options.warmup
     end_at = measure_from + options.duration
-    await asyncio.gather(*(run_client(client, accounts[index % len(accounts)], start_at, measure_from, end_at, latencies, errors)
+    await asyncio.gather(*(run_client(client, accounts[index % len(accounts)], start_at, measure_from, end_at,
+                                      options.pause_ms / 1000, latencies, errors)
                            for index, client in enumerate(clients)))
     latencies.sort()
 
@@ -166,7 +174,7 @@ async def main() -> int:
 
     if errors:
         print(f"bench-web: {len(errors)} errors, the first: {errors[0]}", file=sys.stderr)
-    print(f"result web clients={options.clients} pages={len(latencies)} rate={round(len(latencies) / options.duration)} "
+    print(f"result web clients={options.clients} pause_ms={options.pause_ms:g} pages={len(latencies)} rate={round(len(latencies) / options.duration)} "
           f"p50_ms={percentile(0.5):.2f} p99_ms={percentile(0.99):.2f} errors={len(errors)}")
     return 0
 

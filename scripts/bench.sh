@@ -23,6 +23,7 @@ IDLE=${BENCH_IDLE_CONNECTIONS:-1000}
 LOAD_THREADS=${BENCH_LOAD_THREADS:-2}
 
 WEB_CLIENTS=${BENCH_WEB_CLIENTS:-64}
+WEB_PAUSES_MS=${BENCH_WEB_PAUSES_MS:-0 100}
 
 for tool in gateway bench-load beneficiary; do
     [[ -x "$BIN/$tool" ]] || { echo "bench: $BIN/$tool is missing: run 'swift build -c release' first" >&2; exit 1; }
@@ -96,9 +97,12 @@ PEAK_KIB=$(awk '/^VmHWM:/ { print $2 }' "/proc/$GATEWAY_PID/status")
 
 # The web space beside the purchase load (issue 9): `beneficiary serve` on the same ledger, WEB_CLIENTS
 # logged-in beneficiaries loading "Ma carte" (scripts/bench-web.py) while the same purchase load runs again
-# (its cards' counters start past the first run's); the purchases/s of that run against the first one's.
+# (its cards' counters start past the previous run's), once per pause in BENCH_WEB_PAUSES_MS (0: each client
+# asks again as soon as it has its page; 100: a page every 100 ms per client at most); each run's purchases/s
+# against the first run's. The web space runs at nice 10, as `make run` starts it (on a shared host a payment
+# comes before a page); the clients run as SCHED_IDLE, because they stand for browsers on other machines.
 GATEWAY_PORT=$SERVER_PORT
-"$BIN/beneficiary" serve --dir "$ENV_DIR" --port 0 >"$WORK/web.log" 2>&1 &
+nice -n 10 "$BIN/beneficiary" serve --dir "$ENV_DIR" --port 0 >"$WORK/web.log" 2>&1 &
 WEB_PID=$!
 WEB_URL=""
 for _ in $(seq 1 300); do
@@ -108,12 +112,17 @@ for _ in $(seq 1 300); do
     sleep 0.1
 done
 [[ -n "$WEB_URL" ]] || { echo "bench: the web space did not start:" >&2; cat "$WORK/web.log" >&2; exit 1; }
-"$BIN/bench-load" purchases "${LOAD[@]}" --port "$GATEWAY_PORT" --first-atc 30000 >"$WORK/purchases-web.out" &
-PURCHASES_PID=$!
-python3 scripts/bench-web.py --url "$WEB_URL" --manifest "$ENV_DIR/demo.json" --clients "$WEB_CLIENTS" \
-    --warmup "$WARMUP" --duration "$DURATION" | tee "$WORK/web.out"
-wait "$PURCHASES_PID" || true
-grep '^result' "$WORK/purchases-web.out" | sed 's/^result purchases /result purchases_with_web /'
+first_atc=20000
+for pause in $WEB_PAUSES_MS; do
+    "$BIN/bench-load" purchases "${LOAD[@]}" --port "$GATEWAY_PORT" --first-atc "$first_atc" --server-pid "$GATEWAY_PID" \
+        >"$WORK/purchases-web-$pause.out" &
+    PURCHASES_PID=$!
+    chrt --idle 0 python3 scripts/bench-web.py --url "$WEB_URL" --manifest "$ENV_DIR/demo.json" --clients "$WEB_CLIENTS" \
+        --pause-ms "$pause" --warmup "$WARMUP" --duration "$DURATION" | tee "$WORK/web-$pause.out"
+    wait "$PURCHASES_PID" || true
+    grep '^result' "$WORK/purchases-web-$pause.out" | sed "s/^result purchases /result purchases_with_web pause_ms=$pause /"
+    first_atc=$((first_atc + 10000))
+done
 kill -TERM "$WEB_PID" 2>/dev/null || true
 wait "$WEB_PID" 2>/dev/null || true
 stop_server
@@ -125,19 +134,26 @@ fi
 "$BIN/bench-load" ledger-only --plan "$PLAN" --duration "$DURATION" --warmup "$WARMUP" | tee "$WORK/ledger.out"
 
 # 5. Everything the runs wrote keeps the ledger's invariants.
+WEB_ERRORS=0
+for pause in $WEB_PAUSES_MS; do
+    WEB_ERRORS=$(( WEB_ERRORS + $(field purchases "$WORK/purchases-web-$pause.out" errors) + $(field web "$WORK/web-$pause.out" errors) ))
+done
 CHECK_ERRORS=0
 "$BIN/gateway" check --dir "$ENV_DIR" || CHECK_ERRORS=1
 
 echo "bench: load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 ERRORS=$(( $(field tls_echo "$WORK/echo.out" errors) + $(field purchases "$WORK/purchases.out" errors)
-           + $(field purchases "$WORK/purchases-web.out" errors) + $(field web "$WORK/web.out" errors)
+           + WEB_ERRORS
            + $(field idle "$WORK/idle.out" errors) + $(field ledger_only "$WORK/ledger.out" errors) + CHECK_ERRORS ))
 echo "gateway_rss_peak_mib=$(mib "$PEAK_KIB") rss_${IDLE}_idle_mib=$(mib "$(field idle "$WORK/idle.out" rss_kib)")"
 ALONE=$(field purchases "$WORK/purchases.out" rate)
-WITH_WEB=$(field purchases "$WORK/purchases-web.out" rate)
-echo "web: pages/s=$(field web "$WORK/web.out" rate) p50_ms=$(field web "$WORK/web.out" p50_ms)" \
-     "p99_ms=$(field web "$WORK/web.out" p99_ms) clients=$WEB_CLIENTS purchases/s_alone=$ALONE purchases/s_with_web=$WITH_WEB" \
-     "drop_pct=$(awk -v a="$ALONE" -v b="$WITH_WEB" 'BEGIN { printf "%.1f", a > 0 ? (a - b) * 100 / a : 0 }')"
+for pause in $WEB_PAUSES_MS; do
+    WITH_WEB=$(field purchases "$WORK/purchases-web-$pause.out" rate)
+    echo "web: clients=$WEB_CLIENTS pause_ms=$pause pages/s=$(field web "$WORK/web-$pause.out" rate)" \
+         "p50_ms=$(field web "$WORK/web-$pause.out" p50_ms) p99_ms=$(field web "$WORK/web-$pause.out" p99_ms)" \
+         "purchases/s_alone=$ALONE purchases/s_with_web=$WITH_WEB" \
+         "drop_pct=$(awk -v a="$ALONE" -v b="$WITH_WEB" 'BEGIN { printf "%.1f", (a > 0) ? (a - b) * 100 / a : 0 }')"
+done
 echo "bench: purchases/s=$(field purchases "$WORK/purchases.out" rate)" \
      "p50_ms=$(field purchases "$WORK/purchases.out" p50_ms) p99_ms=$(field purchases "$WORK/purchases.out" p99_ms)" \
      "tls_echo/s=$(field tls_echo "$WORK/echo.out" rate) ledger_only/s=$(field ledger_only "$WORK/ledger.out" rate)" \
