@@ -25,7 +25,8 @@ try a payment (another shell):
 metrics: the gateway prints its address at start ("metrics on http://127.0.0.1:N/metrics", any free port)
 beneficiary web space: http://$web_host:$web_port/  (demo login: $login)
 EOT
-"$beneficiary" serve --dir "$dir" --host "$web_host" --port "$web_port" &
+# nice 10: on a shared host a payment comes before a page (docs/bench.md)
+nice -n 10 "$beneficiary" serve --dir "$dir" --host "$web_host" --port "$web_port" &
 web=$!
 trap 'kill "$web" 2>/dev/null || true; wait "$web" 2>/dev/null || true' EXIT INT TERM
 "$gateway" serve --dir "$dir" --host "$host" --port "$port"
