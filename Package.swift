@@ -91,6 +91,7 @@ let package = Package(
             "HDFDomain", "Ledger", "CardApplication", "PartnerPKI", "BeneficiaryOperations",
             "Referentials", // (issue 10) approvals read the rights file; submissions check answers against the référentiels
             "Reimbursement",
+            "Mailer", // (issue 10) the beneficiary is told of the decision by mail and SMS (outbox)
         ]),
         // (issue 12) Paying the partners: the SEPA credit-transfer file (FoundationXML) and the statements.
         .target(name: "Reimbursement", dependencies: ["HDFDomain", "Ledger", "Receipt"]),

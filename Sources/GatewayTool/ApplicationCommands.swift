@@ -85,15 +85,18 @@ struct ApplicationCommand: ParsableCommand {
         }
     }
 
-    struct Approve: ParsableCommand {
+    struct Approve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "approve",
             abstract: "Approve a validated application: issues the card (as `card issue`) and loads the rights' wallets, in one transaction.")
         @OptionGroup var options: DirectoryOptions
         @OptionGroup var review: ReviewOptions
         @Option var id: String
 
-        func run() throws {
-            let approval = try ApplicationDesk(directory: options.dir).approveApplication(id: id, by: review.by)
+        func run() async throws {
+            let desk = try ApplicationDesk(directory: options.dir)
+            let approval = try desk.approveApplication(id: id, by: review.by)
+            // The beneficiary is told (mail and/or SMS to the outbox); that never undoes the approval.
+            let notice = await desk.noticeOfApproval(approval)
             if options.json {
                 struct Output: Encodable {
                     let card: [String: String]
@@ -105,21 +108,27 @@ struct ApplicationCommand: ParsableCommand {
                 for wallet in approval.wallets {
                     CommandOutput.printLine("\(wallet.code) (\(wallet.label)): \(Money.display(cents: wallet.balance)), expires \(wallet.expires)")
                 }
+                for line in notice.lines { CommandOutput.printLine("beneficiary told: \(line)") }
             }
         }
     }
 
-    struct Reject: ParsableCommand {
+    struct Reject: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "reject", abstract: "Reject an application, with the reason the beneficiary reads.")
         @OptionGroup var options: DirectoryOptions
         @OptionGroup var review: ReviewOptions
         @Option var id: String
         @Option var reason: String
 
-        func run() throws {
-            let record = try ApplicationDesk(directory: options.dir).rejectApplication(id: id, reason: reason, by: review.by)
+        func run() async throws {
+            let desk = try ApplicationDesk(directory: options.dir)
+            let record = try desk.rejectApplication(id: id, reason: reason, by: review.by)
+            let notice = await desk.noticeOfRejection(record)
             if options.json { try CommandOutput.printJSON("application", ApplicationSummary(record)) }
-            else { CommandOutput.printLine("application \(record.id) rejected: \(reason)") }
+            else {
+                CommandOutput.printLine("application \(record.id) rejected: \(reason)")
+                for line in notice.lines { CommandOutput.printLine("beneficiary told: \(line)") }
+            }
         }
     }
 }
@@ -187,7 +196,7 @@ struct THRCommand: ParsableCommand {
         }
     }
 
-    struct Approve: ParsableCommand {
+    struct Approve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "approve",
             abstract: "Approve a validated THR request: loads TRANSPORT, HEBERGEMENT, RESTAURATION by the rights file's scale.")
         @OptionGroup var options: DirectoryOptions
@@ -211,7 +220,7 @@ struct THRCommand: ParsableCommand {
         }
     }
 
-    struct Reject: ParsableCommand {
+    struct Reject: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "reject", abstract: "Reject a THR request, with the reason.")
         @OptionGroup var options: DirectoryOptions
         @OptionGroup var review: ReviewOptions

@@ -78,6 +78,22 @@ public struct DemoManifest: Codable, Sendable {
     public let gateway: Gateway
     public let partners: [Partner]
     public let cards: [Card]
+    /// (contract §2, issue 10) The web-space accounts that have no card yet, with where they stand.
+    public var accounts: [Account]? = nil
+
+    public struct Account: Codable, Sendable {
+        public let dossier: String
+        public let password: String
+        public let birthDate: String
+        public let email: String
+        public let phone: String
+        /// `new` (no application), `submitted` (waiting for the establishment), `validated` (waiting for approval).
+        public let state: String
+        enum CodingKeys: String, CodingKey {
+            case dossier, password, email, phone, state
+            case birthDate = "birth_date"
+        }
+    }
 
     public static func load(layout: EnvironmentLayout) throws -> DemoManifest {
         guard let data = FileManager.default.contents(atPath: layout.manifestPath) else {
@@ -176,6 +192,7 @@ public enum DemoEnvironment {
 
         var manifestPartners: [DemoManifest.Partner] = []
         var manifestCards: [DemoManifest.Card] = []
+        var manifestAccounts: [DemoManifest.Account] = []
         do {
             let ledger = try Ledger(path: buildingPath, actor: "operator")
             try ledger.write(now: now) { tx in
@@ -214,14 +231,15 @@ public enum DemoEnvironment {
                 try tx.setRegionAccount(DemoBankAccounts.region) // (issue 12) the debtor of reimbursements
                 manifestCards = try seedCards(tx, masterKey: masterKey)
                 manifestCards = try seedWebAccounts(tx, cards: manifestCards)
-                try seedApplications(tx, layout: layout, referentials: referentials) // (issue 10)
+                manifestAccounts = try seedApplications(tx, layout: layout, referentials: referentials) // (issue 10)
             }
             let violations = try ledger.read { try $0.checkInvariants() }
             precondition(violations.isEmpty, "the demo ledger breaks its own invariants: \(violations)")
         }
-        let manifest = DemoManifest(
+        var manifest = DemoManifest(
             gateway: .init(host: defaultHost, port: defaultPort, ca: EnvironmentLayout.caCertificateFile),
             partners: manifestPartners, cards: manifestCards)
+        manifest.accounts = manifestAccounts
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         // The manifest names card keys (demo only): readable by its owner alone.

@@ -1,3 +1,4 @@
+import BeneficiaryOperations
 import Foundation
 import HDFDomain
 import Ledger
@@ -80,12 +81,29 @@ extension DemoEnvironment {
                         validatedBy: "etablissement:0590203A"),
     ]
 
-    /// Inside the demo's one ledger transaction: the beneficiaries without a card and their applications, checked
-    /// like any submission.
-    static func seedApplications(_ tx: LedgerTransaction, layout: EnvironmentLayout, referentials: Referentials) throws {
+    /// (contract §2) The account that has just been created: no application yet.
+    static let newAccountSeed = BeneficiaryRecord(dossier: "HDF-2026-2003", firstName: "Inès", lastName: "Lefebvre",
+                                                  birthDate: LocalDate(year: 2010, month: 6, day: 2))
+
+    /// Inside the demo's one ledger transaction: the beneficiaries without a card, each with a web-space account
+    /// (the demo's password, as for the card holders), and their applications, checked like any submission.
+    /// Returns them as the manifest's `accounts`.
+    static func seedApplications(_ tx: LedgerTransaction, layout: EnvironmentLayout,
+                                 referentials: Referentials) throws -> [DemoManifest.Account] {
         let uploads = UploadStore(environmentDirectory: layout.directory)
-        for seed in applicationSeeds {
-            try tx.registerBeneficiary(seed.beneficiary)
+        var accounts: [DemoManifest.Account] = []
+        func account(_ beneficiary: BeneficiaryRecord, id: Int64, state: String, index: Int) throws {
+            let password = demoPassword(dossier: beneficiary.dossier)
+            let email = "compte.\(beneficiary.dossier.suffix(4))@demo.generation-hdf.example"
+            let phone = "06 98 76 54 \(String(format: "%02d", index))"
+            try WebAccounts.createAccount(tx, beneficiaryID: id,
+                                          passwordHash: WebAccounts.hash(password: password, cost: WebAccounts.demoPasswordHashCost),
+                                          email: email, phone: phone, establishment: "")
+            accounts.append(.init(dossier: beneficiary.dossier, password: password, birthDate: beneficiary.birthDate?.iso ?? "",
+                                  email: email, phone: phone, state: state))
+        }
+        for (index, seed) in applicationSeeds.enumerated() {
+            let id = try tx.registerBeneficiary(seed.beneficiary)
             var answers = ApplicationAnswers()
             answers.situation = seed.situation
             answers.level = seed.level
@@ -103,6 +121,10 @@ extension DemoEnvironment {
             let checked = try referentials.check(answers, rights: .defaults, uploads: uploads, today: tx.today)
             let application = try tx.submitApplication(dossier: seed.beneficiary.dossier, answers: ApplicationDesk.answersRecord(checked))
             if let validator = seed.validatedBy { _ = try tx.validateApplication(id: application.id, by: validator) }
+            try account(seed.beneficiary, id: id, state: seed.validatedBy == nil ? "submitted" : "validated", index: index + 1)
         }
+        let id = try tx.registerBeneficiary(newAccountSeed)
+        try account(newAccountSeed, id: id, state: "new", index: 0)
+        return accounts.sorted { $0.dossier < $1.dossier }
     }
 }

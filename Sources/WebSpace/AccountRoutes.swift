@@ -21,7 +21,17 @@ extension Site {
         router.get("/accueil") { _, context -> Response in
             try await withUser(context) { identity, session, user in
                 var values: [String: Any] = ["firstName": identity.firstName]
-                if let pan = identity.pan { values["card"] = try await walletValues(pan).card }
+                if let pan = identity.pan {
+                    values["card"] = try await walletValues(pan).card
+                } else {
+                    // No card yet (contract §9): where the application stands, or the way to make one.
+                    let dossier = identity.dossier
+                    if let standing = try await pool.run({ try ApplicationStanding.newest(dossier: dossier, ledger: $0) }) {
+                        var application: [String: Any] = ["status": standing.label]
+                        if let reason = standing.reason { application["reason"] = reason }
+                        values["application"] = application
+                    }
+                }
                 return pages.page("accueil", title: "Accueil", values: values, user: user, formToken: session.formToken, menuItem: "/accueil")
             }
         }

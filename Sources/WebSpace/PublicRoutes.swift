@@ -54,7 +54,7 @@ extension Site {
             context.sessions.clearSession()
             return Self.redirect("/connexion")
         }
-        for (path, title) in [("/creer-mon-compte", "Créer mon compte"), ("/renvoyer-le-lien-d-activation", "Renvoyer le lien d'activation")] {
+        for (path, title) in [("/creer-mon-compte", "Créer mon compte"), ("/renvoyer-le-lien-d-activation", "Renvoyer le lien d'activation"), ("/demande-de-carte", "Faire ma demande de carte")] {
             router.get(RouterPath(path)) { _, context -> Response in
                 pages.page("bientot", title: title, values: [:], user: nil, formToken: context.sessions.session?.formToken)
             }

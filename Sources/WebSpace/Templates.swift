@@ -108,7 +108,10 @@ enum Templates {
     {{#card}}<p>Carte n° {{masked}} — {{statusLabel}}</p>
     <ul class="porte-monnaie">{{#wallets}}<li><span class="libelle">{{label}}</span> <span class="solde">{{balance}}</span> <span class="expiration">valable jusqu'au {{expires}}</span></li>{{/wallets}}</ul>
     <p><a href="/ma-carte">Voir ma carte</a></p>{{/card}}
-    {{^card}}<p>Ta demande de carte est en cours : tu retrouveras ici le montant des aides qui te sont attribuées.</p>{{/card}}
+    {{^card}}{{#application}}<p>Ta demande de carte : <strong>{{status}}</strong>{{#reason}}. Motif : {{.}}{{/reason}}</p>
+    <p>Tu retrouveras ici le montant des aides qui te sont attribuées dès que ta carte sera émise.</p>{{/application}}
+    {{^application}}<p>Tu n'as pas encore de carte Génération #HDF ni de demande en cours.</p>
+    <p><a href="/demande-de-carte">Faire ma demande de carte</a></p>{{/application}}{{/card}}
     </section>
     <section aria-labelledby="dates-cles">
     <h2 id="dates-cles">Les dates clés à retenir</h2>

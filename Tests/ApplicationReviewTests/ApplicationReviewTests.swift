@@ -54,6 +54,20 @@ struct ApplicationReviewTests {
         #expect(wallets.first?["balance"] as? Int == 10_000, "lycéen in seconde: 100 €")
         #expect(wallets.first?["expires"] as? String == ParisCalendar.today().adding(months: 6).iso, "MANUELS: 6 months")
 
+        // The beneficiary is told by mail and SMS (the application asked for both), in the outbox, at the
+        // addresses of their web-space account (contract §8's outbox format).
+        let manifest = try DemoManifest.load(layout: EnvironmentLayout(directory: dir))
+        let account = try #require(manifest.accounts?.first { $0.dossier == "HDF-2026-2001" })
+        let mails = try FileManager.default.contentsOfDirectory(atPath: dir + "/outbox/mail").filter { $0.hasSuffix(".eml") }
+        #expect(mails.count == 1)
+        let mail = try String(contentsOfFile: dir + "/outbox/mail/" + (mails.first ?? ""), encoding: .utf8)
+        #expect(mail.contains("To: \(account.email)") && mail.contains("Subject:"), "\(mail)")
+        let smsFiles = try FileManager.default.contentsOfDirectory(atPath: dir + "/outbox/sms")
+        #expect(smsFiles.count == 1)
+        let sms = try String(contentsOfFile: dir + "/outbox/sms/" + (smsFiles.first ?? ""), encoding: .utf8).split(separator: "\n")
+        #expect(sms.first.map(String.init) == account.phone && sms.dropFirst().first?.contains("Manuels et équipement : 100,00") == true,
+                "\(sms)")
+
         try Gateway.expectRefusal(["application", "approve", "--dir", dir, "--id", lyceen], code: "already_approved", dir: dir)
         try Gateway.expectRefusal(["application", "reject", "--dir", dir, "--id", lyceen, "--reason", "trop tard"], code: "already_approved", dir: dir)
 

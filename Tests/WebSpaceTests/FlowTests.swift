@@ -198,4 +198,26 @@ struct FlowTests {
             #expect(try await visitor.get("/creer-mon-compte").body.contains("Bientôt disponible"))
         }
     }
+
+    @Test("the demo's accounts without a card log in; Accueil says where their application stands (contract §2, §9)")
+    func accountsWithoutCard() async throws {
+        let fixture = try WebFixture("accounts")
+        let accounts = try #require(fixture.manifest.accounts)
+        #expect(Set(accounts.map(\.state)) == ["new", "submitted", "validated"])
+        try await fixture.application().test(.router) { client in
+            for account in accounts {
+                var visitor = Visitor(client)
+                try await visitor.login(account.dossier, account.password)
+                let home = try await visitor.get("/accueil")
+                #expect(home.status == .ok, "\(account.dossier)")
+                switch account.state {
+                case "new":
+                    #expect(home.text.contains("Tu n'as pas encore de carte") && home.body.contains(#"href="/demande-de-carte""#))
+                case "submitted": #expect(home.text.contains("Demande envoyée"), "\(home.text)")
+                default: #expect(home.text.contains("Validée par ton établissement"), "\(home.text)")
+                }
+                #expect(try await visitor.get("/ma-carte").status == .ok, "Ma carte without a card answers, it does not fail")
+            }
+        }
+    }
 }
