@@ -26,11 +26,12 @@ echo "fuzz: build took $(( $(date +%s) - started )) s"
 
 passed=0
 failed=0
-for target in "${fuzz_targets[@]}"; do
-  work="$fuzz_work/$target"
+# Each target runs on one core: two at a time on a 2-core machine (FUZZ_JOBS), each into its own log.
+jobs=${FUZZ_JOBS:-2}
+run_target() {
+  local target=$1 work="$fuzz_work/$1" corpus="Fuzz/corpus/$1" runs target_started status done_runs seconds corpus_files
   rm -rf "$work/new"
   mkdir -p "$work/new" "$work/artifacts"
-  corpus="Fuzz/corpus/$target"
   corpus_files=$(find "$corpus" -type f 2>/dev/null | wc -l)
   runs=$(fuzz_runs "$target")
   target_started=$(date +%s)
@@ -43,13 +44,26 @@ for target in "${fuzz_targets[@]}"; do
   done_runs=$(sed -n 's/^Done \([0-9][0-9]*\) runs.*/\1/p' "$work/test.log" | tail -n 1)
   seconds=$(( $(date +%s) - target_started ))
   if [ "$status" -eq 0 ] && [ -n "$done_runs" ] && [ "$done_runs" -ge "$runs" ]; then
-    passed=$((passed + 1))
-    echo "fuzz: $target ok: $done_runs runs in $seconds s (seed $seed, committed corpus $corpus_files files)"
+    echo "fuzz: $target ok: $done_runs runs in $seconds s (seed $seed, committed corpus $corpus_files files)" > "$work/result"
   else
-    failed=$((failed + 1))
-    echo "fuzz: $target FAILED (exit $status, ${done_runs:-no} runs of $runs, $seconds s); log: $work/test.log"
-    grep -E "FUZZ PROPERTY VIOLATED|ERROR: libFuzzer|Fatal error|SUMMARY|Test unit written" "$work/test.log" | head -n 10 | sed 's/^/     /'
+    {
+      echo "fuzz: $target FAILED (exit $status, ${done_runs:-no} runs of $runs, $seconds s); log: $work/test.log"
+      grep -E "FUZZ PROPERTY VIOLATED|ERROR: libFuzzer|Fatal error|SUMMARY|Test unit written" "$work/test.log" | head -n 10 | sed 's/^/     /'
+    } > "$work/result"
   fi
+}
+running=0
+for target in "${fuzz_targets[@]}"; do
+  rm -f "$fuzz_work/$target/result"
+  run_target "$target" &
+  running=$((running + 1))
+  if [ "$running" -ge "$jobs" ]; then wait -n || true; running=$((running - 1)); fi
+done
+wait
+for target in "${fuzz_targets[@]}"; do
+  result="$fuzz_work/$target/result"
+  if [ -f "$result" ] && head -n 1 "$result" | grep -q " ok: "; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+  cat "$result" 2>/dev/null || echo "fuzz: $target FAILED (no result)"
 done
 echo "fuzz: stage took $(( $(date +%s) - started )) s"
 echo "fuzz: $passed passed, $failed failed"

@@ -171,8 +171,10 @@ extension LedgerTransaction {
             INSERT INTO beneficiaries(dossier, first_name, last_name, birth_date, situation, boursier) VALUES (?, ?, ?, ?, ?, ?)
             """, beneficiary.dossier, beneficiary.firstName, beneficiary.lastName, beneficiary.birthDate?.iso,
                    beneficiary.situation?.rawValue, beneficiary.boursier)
+        // Read before the audit row is written: `lastInsertRowID` is the connection's last insert, whatever its table.
+        let id = db.lastInsertRowID
         try audit(action: "beneficiary.register", subject: beneficiary.dossier, result: "ok")
-        return db.lastInsertRowID
+        return id
     }
 
     public func beneficiaryID(dossier: String) throws -> Int64 {

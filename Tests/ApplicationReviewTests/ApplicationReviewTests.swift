@@ -61,7 +61,7 @@ struct ApplicationReviewTests {
         let mails = try FileManager.default.contentsOfDirectory(atPath: dir + "/outbox/mail").filter { $0.hasSuffix(".eml") }
         #expect(mails.count == 1)
         let mail = try String(contentsOfFile: dir + "/outbox/mail/" + (mails.first ?? ""), encoding: .utf8)
-        #expect(mail.contains("To: \(account.email)") && mail.contains("Subject:"), "\(mail)")
+        #expect(mail.contains("To: <\(account.email)>") && mail.contains("Subject:"), "\(mail)")
         let smsFiles = try FileManager.default.contentsOfDirectory(atPath: dir + "/outbox/sms")
         #expect(smsFiles.count == 1)
         let sms = try String(contentsOfFile: dir + "/outbox/sms/" + (smsFiles.first ?? ""), encoding: .utf8).split(separator: "\n")

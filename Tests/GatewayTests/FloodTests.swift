@@ -12,10 +12,10 @@ import WireProtocol
 /// well-behaved terminal is measured: it never gets `96`, its p99 stays under 50 ms, and the gateway's
 /// resident memory under 300 MiB.
 ///
-/// They measure latency, so they run alone: only with `HDF_FLOOD_TESTS=1`, which `scripts/test.sh` sets in a
-/// `swift test --filter FloodTests` of their own after the other suites (which run in parallel).
+/// They measure latency, so they run alone: only with `HDF_ALONE_TESTS=1`, which `scripts/test.sh` sets in a
+/// `swift test --filter` of their own after the other suites (which run in parallel).
 @Suite("Floods against a gateway process", .serialized,
-       .enabled(if: ProcessInfo.processInfo.environment["HDF_FLOOD_TESTS"] == "1", "set HDF_FLOOD_TESTS=1 (they must run alone)"))
+       .enabled(if: ProcessInfo.processInfo.environment["HDF_ALONE_TESTS"] == "1", "set HDF_ALONE_TESTS=1 (they must run alone)"))
 struct FloodTests {
     static let p99BoundMs = 50.0
     static let residentBoundMiB = 300.0

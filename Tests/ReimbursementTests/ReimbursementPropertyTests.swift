@@ -62,6 +62,8 @@ final class ReimbursementHarness: @unchecked Sendable {
         let stan: String
         let kind: String
         var status: String
+        /// When the payment was made: past the stan retention, its stan is new and a reversal finds nothing.
+        let at: Date
     }
 
     init() throws { try renewLedger() }
@@ -199,7 +201,8 @@ final class ReimbursementHarness: @unchecked Sendable {
                         return try tx.redeemVoucher(code: voucher.code, partnerID: partner, terminalID: terminal, stan: s).txn
                     }
                 }
-                payments.append(ModelPayment(txn: txn, partner: partner, amount: amount, terminal: terminal, stan: s, kind: kind, status: "approved"))
+                payments.append(ModelPayment(txn: txn, partner: partner, amount: amount, terminal: terminal, stan: s, kind: kind, status: "approved",
+                                             at: now))
                 received[partner, default: 0] += amount
                 open["payment:" + txn] = (partner, amount)
                 counts[kind, default: 0] += 1
@@ -220,6 +223,12 @@ final class ReimbursementHarness: @unchecked Sendable {
                 let index = reversible[step.b % reversible.count]
                 let payment = payments[index]
                 let undone = try ledger.write(now: now) { try $0.reversePayment(terminalID: payment.terminal, stan: payment.stan) }
+                if now.timeIntervalSince(payment.at) > Double(LedgerTransaction.stanRetention.components.seconds) {
+                    // (issue 8) Past the stan retention the stan is new: the reversal undoes nothing.
+                    #expect(undone == nil, "a reversal past the stan retention undid \(payment.txn)")
+                    counts["reverse-past-retention", default: 0] += 1
+                    continue
+                }
                 #expect(undone?.txn == payment.txn)
                 payments[index].status = "reversed"
                 refunded[payment.partner, default: 0] += payment.amount
