@@ -16,6 +16,8 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
@@ -61,8 +63,20 @@ def field(driver, label):
 
 
 def click(driver, text, tag="*"):
-    """Clicks the button or link whose visible text starts with `text`."""
-    driver.find_element(By.XPATH, f"//{tag}[(self::button or self::a) and starts-with(normalize-space(), {xpath_literal(text)})]").click()
+    """Clicks the button or link whose visible text starts with `text`, then waits for the page it leads to
+    (every link and button of the web space navigates: a form's POST and its redirect, or a link)."""
+    follow(driver, driver.find_element(By.XPATH, f"//{tag}[(self::button or self::a) and starts-with(normalize-space(), {xpath_literal(text)})]"))
+
+
+def follow(driver, element):
+    """Clicks `element` (a link or a submit button) and waits until the next page has replaced this one."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    try:
+        WebDriverWait(driver, PAGE_WAIT_SECONDS).until(staleness_of(page))
+    except TimeoutException:
+        pass  # a download (a receipt's PDF) leaves the page where it is
+    WebDriverWait(driver, PAGE_WAIT_SECONDS).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 def check_page(driver, name=None):
@@ -110,7 +124,7 @@ def test_connection_menu_and_every_page(env, driver):
     check_page(driver, "accueil")
     for label, name in (("Mon compte", "mon-compte"), ("Ma carte", "ma-carte"), ("Mes documents", "mes-documents"),
                         ("Où utiliser ma carte", "ou-utiliser-ma-carte"), ("Gestion mot de passe", "gestion-mot-de-passe")):
-        driver.find_element(By.XPATH, f"//nav[contains(@class,'menu')]//a[normalize-space()={xpath_literal(label)}]").click()
+        follow(driver, driver.find_element(By.XPATH, f"//nav[contains(@class,'menu')]//a[normalize-space()={xpath_literal(label)}]"))
         assert driver.find_element(By.CSS_SELECTOR, "nav.menu a[aria-current='page']").text == label
         assert card["pan"] not in driver.page_source, f"{label} shows the whole PAN"
         check_page(driver, name)
@@ -118,7 +132,7 @@ def test_connection_menu_and_every_page(env, driver):
     assert "•••• " + card["pan"][-4:] in driver.page_source
     for tab, name in (("Mes transactions", "mes-transactions"), ("Un problème de carte ?", "probleme-de-carte"),
                       ("Mes prépaiements imprimables", "mes-prepaiements")):
-        driver.find_element(By.XPATH, f"//nav[contains(@class,'onglets')]//a[normalize-space()={xpath_literal(tab)}]").click()
+        follow(driver, driver.find_element(By.XPATH, f"//nav[contains(@class,'onglets')]//a[normalize-space()={xpath_literal(tab)}]"))
         check_page(driver, name)
     driver.get(env.url("/mon-compte"))
     assert "0800 026 080" in driver.page_source
@@ -141,7 +155,7 @@ def test_prepayment_receipt_then_terminal_redeems(env, driver):
     assert "Librairie du Beffroi" in [n.text for n in names]
     assert "Transports Hauts-de-France" not in [n.text for n in names]
     check_page(driver, "prepaiement-partenaires")
-    driver.find_element(By.CSS_SELECTOR, "a[href='/ma-carte/prepaiement/P001']").click()
+    follow(driver, driver.find_element(By.CSS_SELECTOR, "a[href='/ma-carte/prepaiement/P001']"))
     Select(field(driver, "Porte-monnaie")).select_by_value("MANUELS")
     field(driver, "Montant").send_keys("12,50")
     check_page(driver, "prepaiement-formulaire")
@@ -195,7 +209,7 @@ def test_online_payment_shows_in_transactions(env, driver):
     driver.get(env.url("/ma-carte/paiement-en-ligne"))
     click(driver, "Valider", "button")
     assert not driver.find_elements(By.CSS_SELECTOR, "a[href='/ma-carte/paiement-en-ligne/P002']")
-    driver.find_element(By.CSS_SELECTOR, "a[href='/ma-carte/paiement-en-ligne/P001']").click()
+    follow(driver, driver.find_element(By.CSS_SELECTOR, "a[href='/ma-carte/paiement-en-ligne/P001']"))
     field(driver, "Montant").send_keys("8,00")
     click(driver, "Valider", "button")
     assert "Seul le partenaire peut annuler un paiement en ligne" in driver.page_source
@@ -255,7 +269,7 @@ def test_where_to_use_the_card_and_documents(env, driver):
     names = [n.text for n in driver.find_elements(By.CSS_SELECTOR, "ul.cartes .nom")]
     assert "Librairie du Beffroi" in names and "Équipement Pro Lille" not in names
     check_page(driver, "ou-utiliser-ma-carte-recherche")
-    driver.find_element(By.LINK_TEXT, "Librairie du Beffroi").click()
+    follow(driver, driver.find_element(By.LINK_TEXT, "Librairie du Beffroi"))
     for text in ("12 rue des Trois Cailloux", "03 22 00 00 01", "contact@librairie-beffroi.example", "https://librairie-beffroi.example"):
         assert text in driver.page_source, text
     check_page(driver, "partenaire")

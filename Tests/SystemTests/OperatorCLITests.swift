@@ -48,7 +48,7 @@ struct OperatorCLITests {
     func checkManifest(_ dir: String) throws {
         let data = try Data(contentsOf: URL(fileURLWithPath: dir + "/demo.json"))
         let root = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-        #expect(Set(root.keys) == ["gateway", "partners", "cards"])
+        #expect(Set(root.keys) == ["gateway", "partners", "cards", "accounts"])
         let gateway = try #require(root["gateway"] as? [String: Any])
         #expect(gateway["host"] as? String == "127.0.0.1")
         #expect(gateway["port"] as? Int == 8583)

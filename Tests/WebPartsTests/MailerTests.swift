@@ -114,11 +114,12 @@ struct MailerTests {
         defer { silent.close() }
         let impatient = SMTPClient(relay: try SMTPRelay(host: "127.0.0.1", port: silent.port), localHostName: "test.localhost",
                                    replyTimeoutSeconds: 0.3)
-        let started = Date()
+        // The error names the greeting's 0.3 s reply time-out (not the 10 s connect or the whole-send one). No
+        // wall-clock bound here: in the shared `swift test` run, the awaiting task can wait tens of seconds for
+        // a cooperative thread while other suites hold them, whatever the client does.
         await #expect(throws: MailerError.timedOut(relay: "127.0.0.1:\(silent.port)", stage: "greeting, 0.3 s")) {
             try await impatient.send(from: Self.from, to: ["a@example.fr"], data: "Subject: x\r\n\r\nx\r\n")
         }
-        #expect(Date().timeIntervalSince(started) < 5)
 
         // A real relay limited to 200 bytes: it refuses the message at the end of DATA, and says so.
         let dir = try temporaryDirectory()
