@@ -91,6 +91,14 @@ final class ReimbursementHarness: @unchecked Sendable {
     }
 
     func advance(minutes: Int) { now = now.addingTimeInterval(Double(minutes) * 60) }
+
+    /// At least 24 hours on, and on a later Paris business day: the autumn's 25-hour day can leave 24 hours
+    /// later on the same date (then a "next day" batch would be the same cutoff again).
+    func advanceToNextDay() {
+        let day = today
+        advance(minutes: 24 * 60)
+        while today <= day { advance(minutes: 60) }
+    }
     var today: LocalDate { ParisCalendar.businessDay(of: now) }
 
     func run(_ steps: [ReimbursementStep]) throws {
@@ -103,7 +111,7 @@ final class ReimbursementHarness: @unchecked Sendable {
         sequenceNumber += 1
         // A new day after the last cutoff, with three partners of its own (the first takes vouchers and
         // online payments), one terminal each, and a card with money.
-        advance(minutes: 24 * 60)
+        advanceToNextDay()
         let partners = (0..<3).map { "S\(sequenceNumber)P\($0)" }
         let terminals = partners.map { "T" + $0 }
         let pan: PAN = try ledger.write(now: now) { tx in
@@ -248,7 +256,7 @@ final class ReimbursementHarness: @unchecked Sendable {
             }
         }
         // The sequence ends with a batch on a later day: everything is settled or carried as a debt.
-        advance(minutes: 24 * 60)
+        advanceToNextDay()
         try makeBatch(cutoff: today)
         // What stays open after it is, for each partner, a debt (a negative net), never money owed to it.
         for (partner, operations) in Dictionary(grouping: open.values, by: \.partner) {
