@@ -333,7 +333,7 @@ struct EndToEndTests {
 
     @Test("96 system error when the gateway cannot take the request; nothing was changed")
     func systemError() async throws {
-        var full = ServerLimits()
+        var full = RunningGateway.sharedRunLimits
         full.maximumQueuedRequests = 0
         let gateway = try await RunningGateway.start("busy", limits: full)
         let card = gateway.manifest.card(holding: [.manuels, .transport])
@@ -357,7 +357,7 @@ struct EndToEndTests {
     @Test("an idle connection is closed after the idle timeout (60 s or more by default)")
     func idleTimeout() async throws {
         #expect(ServerLimits().idleTimeout >= .seconds(60))
-        var limits = ServerLimits()
+        var limits = RunningGateway.sharedRunLimits
         limits.idleTimeout = .seconds(1)
         let gateway = try await RunningGateway.start("idle", limits: limits)
         let connection = try await gateway.connect("T001")
@@ -397,7 +397,7 @@ struct EndToEndTests {
 
     @Test("per-terminal connection limit: one connection more than allowed is closed")
     func perTerminalLimit() async throws {
-        var limits = ServerLimits()
+        var limits = RunningGateway.sharedRunLimits
         limits.maximumConnectionsPerTerminal = 2
         let gateway = try await RunningGateway.start("per-terminal", limits: limits)
         let first = try await gateway.connect("T001")

