@@ -7,6 +7,9 @@ import Foundation
 ///   let path = try mailer.send(SMSMessage(phone: "0612345678", text: "Ton code : 123456"))   // DIR/outbox/sms/<time-ordered>.txt
 ///   Outbox.newestMail(in: dir) / Outbox.newestSMS(in: dir) read back the latest file; errors are `MailerError` (say what failed).
 public struct Mailer: Sendable {
+    /// The programme's sender, for the web space's mail and the decisions' notices alike.
+    public static let programmeSender = "no-reply@generation.hautsdefrance.fr"
+
     public let environmentDirectory: URL
     public let smtp: SMTPRelay?
     public let from: String

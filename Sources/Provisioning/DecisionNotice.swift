@@ -10,9 +10,6 @@ import Mailer
 /// (contract §8's outbox), where a relay's sender picks them up. A notice is sent after the decision is
 /// committed and never undoes it: what could not be sent is said, the decision stands.
 public enum DecisionNotice {
-    /// The sender of the programme's mail (the web space uses the same).
-    public static let fromAddress = "no-reply@generation.hautsdefrance.fr"
-
     /// What was written, one line each ("mail PATH", "sms PATH"), and what could not be ("not sent: why").
     public struct Sent: Sendable, Equatable {
         public var lines: [String] = []
@@ -39,9 +36,10 @@ public enum DecisionNotice {
                 "Génération #HDF : ta demande de carte est refusée. Motif : \(reason). Infos : 0800 026 080.")
     }
 
-    /// Sends `texts` to the beneficiary of `application` by the means they chose.
-    static func send(_ texts: (subject: String, mail: String, sms: String), application: ApplicationRecord, ledger: Ledger,
-                     environmentDirectory: String) async -> Sent {
+    /// Sends the texts made for the beneficiary's first name to the beneficiary of `application`, by the means
+    /// they chose (one read of their account gives both the name and the addresses).
+    static func send(_ texts: (_ firstName: String) -> (subject: String, mail: String, sms: String), application: ApplicationRecord,
+                     ledger: Ledger, environmentDirectory: String) async -> Sent {
         var sent = Sent()
         let account: WebAccounts.AccountDetails
         do {
@@ -50,7 +48,8 @@ public enum DecisionNotice {
             sent.lines.append("not sent: the beneficiary has no web-space account to write to (\(error))")
             return sent
         }
-        let mailer = Mailer(environmentDirectory: environmentDirectory, smtp: nil, from: fromAddress)
+        let texts = texts(account.identity.firstName)
+        let mailer = Mailer(environmentDirectory: environmentDirectory, smtp: nil, from: Mailer.programmeSender)
         let wantsMail = application.answers.notification != "sms"
         let wantsSMS = application.answers.notification != "email"
         if wantsMail {
@@ -75,15 +74,13 @@ public enum DecisionNotice {
 extension ApplicationDesk {
     /// Tells the beneficiary of an approval (after it is committed).
     public func noticeOfApproval(_ approval: Approval) async -> DecisionNotice.Sent {
-        let firstName = (try? ledger.read { try $0.beneficiary(id: approval.application.beneficiaryID).firstName }) ?? ""
-        return await DecisionNotice.send(DecisionNotice.approvalTexts(firstName: firstName, wallets: approval.wallets),
-                                         application: approval.application, ledger: ledger, environmentDirectory: layout.directory)
+        await DecisionNotice.send({ DecisionNotice.approvalTexts(firstName: $0, wallets: approval.wallets) },
+                                  application: approval.application, ledger: ledger, environmentDirectory: layout.directory)
     }
 
     /// Tells the beneficiary of a rejection (after it is committed).
     public func noticeOfRejection(_ application: ApplicationRecord) async -> DecisionNotice.Sent {
-        let firstName = (try? ledger.read { try $0.beneficiary(id: application.beneficiaryID).firstName }) ?? ""
-        return await DecisionNotice.send(DecisionNotice.rejectionTexts(firstName: firstName, reason: application.reason ?? ""),
-                                         application: application, ledger: ledger, environmentDirectory: layout.directory)
+        await DecisionNotice.send({ DecisionNotice.rejectionTexts(firstName: $0, reason: application.reason ?? "") },
+                                  application: application, ledger: ledger, environmentDirectory: layout.directory)
     }
 }
