@@ -32,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        // multipart/form-data for the uploads of the card application and the THR request (issue 10).
+        .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -216,6 +218,9 @@ let package = Package(
         // The beneficiary web space (contract §8): routes, pages, sessions, form tokens.
         .target(name: "WebSpace", dependencies: [
             "BeneficiaryOperations", "Ledger", "HDFDomain", "Receipt", "Mailer", "RegionMap", "Documents",
+            "Referentials", "Provisioning",
+            .product(name: "MultipartKit", package: "multipart-kit"),
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
             .product(name: "Mustache", package: "swift-mustache"),
@@ -227,6 +232,7 @@ let package = Package(
         .testTarget(name: "WebSpaceTests", dependencies: [
             "WebSpace", "BeneficiaryOperations", "Ledger", "HDFDomain", "Provisioning",
             .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),

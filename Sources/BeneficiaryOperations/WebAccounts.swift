@@ -54,6 +54,8 @@ public struct WebAccounts {
         case wrongCredentials
         /// Locked after `maximumFailedLogins` wrong passwords, until this instant.
         case locked(untilMillis: Int64)
+        /// The right password, but the e-mail is not confirmed yet (the activation link of "Créer mon compte").
+        case notActivated
     }
 
     /// Resolves "Numéro de carte ou numéro de dossier" to a beneficiary id.
@@ -84,11 +86,11 @@ public struct WebAccounts {
 
     public func login(identifier: String, password: String, now: Date = Date()) throws -> LoginOutcome {
         let nowMillis = Int64((now.timeIntervalSince1970 * 1000).rounded())
-        let found = try ledger.read { tx -> (id: Int64, hash: String, lockedUntil: Int64)? in
+        let found = try ledger.read { tx -> (id: Int64, hash: String, lockedUntil: Int64, activated: Bool)? in
             guard let id = try Self.beneficiaryID(identifier: identifier, tx: tx) else { return nil }
             return try tx.ledger.connection.row(
-                "SELECT password_hash, locked_until_ms FROM web_accounts WHERE beneficiary_id = ?", id) {
-                    (id, $0.text(0), $0.int(1))
+                "SELECT password_hash, locked_until_ms, email_confirmed_at_ms IS NOT NULL FROM web_accounts WHERE beneficiary_id = ?", id) {
+                    (id, $0.text(0), $0.int(1), $0.int(2) != 0)
                 }
         }
         guard let found, password.utf8.count <= Self.maximumPasswordBytes * 4 else {
@@ -104,6 +106,10 @@ public struct WebAccounts {
             if lockedUntil > nowMillis { return .locked(untilMillis: lockedUntil) }
             if matches {
                 try db.run("UPDATE web_accounts SET failed_logins = 0, locked_until_ms = 0 WHERE beneficiary_id = ?", found.id)
+                guard found.activated else {
+                    try tx.audit(action: "web.login", subject: "beneficiary \(found.id)", result: "not_activated")
+                    return .notActivated
+                }
                 try tx.audit(action: "web.login", subject: "beneficiary \(found.id)", result: "ok")
                 return .success(try Self.identity(beneficiaryID: found.id, tx: tx))
             }
@@ -298,13 +304,15 @@ public struct WebAccounts {
         SHA256.hash(data: Array(token.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
-    /// Creates a beneficiary's account (the demo; later the account creation of contract §9). `passwordHash`
-    /// is computed before the transaction (`hash(password:)`).
+    /// Creates a beneficiary's account, its e-mail and phone taken as confirmed (the demo's, or one an operator
+    /// makes); "Créer mon compte" (`AccountCreation.create`) then marks its own as not yet confirmed.
+    /// `passwordHash` is computed before the transaction (`hash(password:)`).
     public static func createAccount(_ tx: LedgerTransaction, beneficiaryID: Int64, passwordHash: String, email: String,
                                      phone: String, establishment: String) throws {
         try tx.ledger.connection.run("""
-            INSERT INTO web_accounts(beneficiary_id, password_hash, email, phone, establishment, created_at_ms, updated_at_ms)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            """, beneficiaryID, passwordHash, email, phone, establishment, tx.nowMillis, tx.nowMillis)
+            INSERT INTO web_accounts(beneficiary_id, password_hash, email, phone, establishment, created_at_ms, updated_at_ms,
+                                     email_confirmed_at_ms, phone_confirmed_at_ms)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, beneficiaryID, passwordHash, email, phone, establishment, tx.nowMillis, tx.nowMillis, tx.nowMillis, tx.nowMillis)
     }
 }

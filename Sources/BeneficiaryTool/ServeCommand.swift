@@ -16,11 +16,21 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A mail relay HOST:PORT; without it mail is written to DIR/outbox/mail/.") var smtp: String?
     @Option(name: .customLong("public-url"), help: "The address people use (mail links; https:// makes cookies Secure).")
     var publicURL: String?
+    @Option(name: .customLong("anti-robot-bits"),
+            help: "The anti-robot proof of work of \"Créer mon compte\": leading zero bits a browser must find (1–\(AntiRobot.maximumDifficultyBits)).")
+    var antiRobotBits = AntiRobot.defaultDifficultyBits
+
+    func validate() throws {
+        guard (1...AntiRobot.maximumDifficultyBits).contains(antiRobotBits) else {
+            throw ValidationError("--anti-robot-bits must be 1 to \(AntiRobot.maximumDifficultyBits), not \(antiRobotBits)")
+        }
+    }
 
     func run() async throws {
         let mail = try MailWiring(directory: dir, smtp: smtp)
-        let configuration = WebConfiguration(directory: dir, host: host, port: port, publicURL: publicURL,
+        var configuration = WebConfiguration(directory: dir, host: host, port: port, publicURL: publicURL,
                                              sendMail: { to, subject, text in try await mail.send(to: to, subject: subject, text: text) })
+        configuration.antiRobotBits = antiRobotBits
         var logger = Logger(label: "beneficiary-web")
         logger.logLevel = .info
         let host = self.host

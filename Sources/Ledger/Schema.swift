@@ -391,5 +391,33 @@ enum Schema {
         ALTER TABLE partners ADD COLUMN latitude_microdegrees INTEGER;
         ALTER TABLE partners ADD COLUMN longitude_microdegrees INTEGER;
         """,
+        // (issue 10) "Créer mon compte": an account is usable once its e-mail is confirmed (the activation link)
+        // and may apply for a card once its phone is confirmed (the SMS code). Accounts made before this
+        // migration (the demo's) count as confirmed. Activation links and SMS codes are kept only as SHA-256.
+        // The photo's crop ("Recadrer") travels with the application.
+        """
+        ALTER TABLE web_accounts ADD COLUMN email_confirmed_at_ms INTEGER;
+        ALTER TABLE web_accounts ADD COLUMN phone_confirmed_at_ms INTEGER;
+        ALTER TABLE web_accounts ADD COLUMN activation_sent_at_ms INTEGER;
+        ALTER TABLE web_accounts ADD COLUMN activation_sends_today INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE web_accounts ADD COLUMN rules_accepted_at_ms INTEGER;
+        UPDATE web_accounts SET email_confirmed_at_ms = created_at_ms, phone_confirmed_at_ms = created_at_ms;
+        CREATE TABLE web_activations (
+            token_sha256 TEXT PRIMARY KEY,
+            beneficiary_id INTEGER NOT NULL REFERENCES beneficiaries(id),
+            expires_at_ms INTEGER NOT NULL,
+            used_at_ms INTEGER
+        );
+        CREATE INDEX web_activations_by_beneficiary ON web_activations(beneficiary_id);
+        CREATE TABLE web_sms_codes (
+            beneficiary_id INTEGER PRIMARY KEY REFERENCES beneficiaries(id),
+            code_sha256 TEXT NOT NULL,
+            phone TEXT NOT NULL,
+            expires_at_ms INTEGER NOT NULL,
+            wrong_tries INTEGER NOT NULL DEFAULT 0 CHECK (wrong_tries >= 0),
+            sent_at_ms INTEGER NOT NULL
+        );
+        ALTER TABLE applications ADD COLUMN photo_crop TEXT;
+        """,
     ]
 }

@@ -35,10 +35,17 @@ public struct ApplicationDesk {
     /// Checks the answers (French messages per field, all at once: `AnswersRefused`) and records the
     /// application as "Demande envoyée". Returns it with the advantages the récapitulatif states.
     public func submitApplication(dossier: String, answers: ApplicationAnswers, referentials: Referentials,
-                                  rights: RightsFile, now: Date = Date()) throws -> (ApplicationRecord, [Advantage]) {
+                                  rights: RightsFile, photoCrop: String? = nil, now: Date = Date()) throws -> (ApplicationRecord, [Advantage]) {
         let checked = try referentials.check(answers, rights: rights, uploads: uploads, today: ParisCalendar.businessDay(of: now))
         let record = Self.answersRecord(checked)
-        let application = try ledger.write(now: now) { try $0.submitApplication(dossier: dossier, answers: record) }
+        let application = try ledger.write(now: now) { tx in
+            let application = try tx.submitApplication(dossier: dossier, answers: record)
+            // "Recadrer" (the web space): the frame kept for the card's printing, in the same transaction.
+            if let photoCrop {
+                try tx.ledger.connection.run("UPDATE applications SET photo_crop = ? WHERE id = ?", photoCrop, application.id)
+            }
+            return application
+        }
         return (application, checked.advantages)
     }
 
@@ -127,24 +134,28 @@ public struct ApplicationDesk {
     public func approveApplication(id: String, by actor: String?, now: Date = Date()) throws -> Approval {
         let rights = try rights()
         let masterKey = try IssuerMasterKey.load(layout: layout)
-        let (application, card, wallets) = try ledger.write(now: now) { tx -> (ApplicationRecord, CardRecord, [WalletRecord]) in
-            let application = try tx.applicationToApprove(id: id)
-            guard let situation = ApplicantSituation(rawValue: application.answers.situation),
-                  let advantages = rights.cardAdvantages(situation: situation, level: application.answers.level) else {
-                throw ReviewError("no_rights", "the rights file has no rule for \(application.answers.situation)/\(application.answers.level)")
-            }
-            let beneficiary = try tx.beneficiary(id: application.beneficiaryID)
-            let card = try tx.issueCard(beneficiary: beneficiary)
-            var wallets: [WalletRecord] = []
-            for advantage in advantages {
-                wallets.append(try tx.loadWallet(pan: card.pan, code: advantage.wallet, amountCents: advantage.amountCents, validMonths: nil))
-            }
-            let detail = "card \(card.pan.masked) " + advantages.map { "\($0.wallet.rawValue) \($0.amountCents)" }.joined(separator: " ")
-            return (try tx.markApplicationApproved(id: id, cardID: card.id, by: actor, detail: detail), card, wallets)
-        }
+        let (application, card, wallets) = try ledger.write(now: now) { tx in try Self.approve(tx, id: id, rights: rights, by: actor) }
         return Approval(application: application,
                         card: CardOutput(pan: card.pan.digits, key: Hex.encode(masterKey.cardKey(for: card.pan)), status: card.status.rawValue),
                         wallets: wallets.map(WalletOutput.init))
+    }
+
+    /// The approval inside a transaction (the verb above, and the demo's approved application).
+    static func approve(_ tx: LedgerTransaction, id: String, rights: RightsFile,
+                        by actor: String?) throws -> (ApplicationRecord, CardRecord, [WalletRecord]) {
+        let application = try tx.applicationToApprove(id: id)
+        guard let situation = ApplicantSituation(rawValue: application.answers.situation),
+              let advantages = rights.cardAdvantages(situation: situation, level: application.answers.level) else {
+            throw ReviewError("no_rights", "the rights file has no rule for \(application.answers.situation)/\(application.answers.level)")
+        }
+        let beneficiary = try tx.beneficiary(id: application.beneficiaryID)
+        let card = try tx.issueCard(beneficiary: beneficiary)
+        var wallets: [WalletRecord] = []
+        for advantage in advantages {
+            wallets.append(try tx.loadWallet(pan: card.pan, code: advantage.wallet, amountCents: advantage.amountCents, validMonths: nil))
+        }
+        let detail = "card \(card.pan.masked) " + advantages.map { "\($0.wallet.rawValue) \($0.amountCents)" }.joined(separator: " ")
+        return (try tx.markApplicationApproved(id: id, cardID: card.id, by: actor, detail: detail), card, wallets)
     }
 
     public func listTHR(status: ReviewStatus?) throws -> [THRRequestRecord] {

@@ -1,4 +1,5 @@
 import BeneficiaryOperations
+import CardApplication
 import Foundation
 import HDFDomain
 import Ledger
@@ -7,7 +8,7 @@ import Referentials
 
 /// (issue 10) The demo's référentiels, rights file, uploads and applications (contract §9, "In the demo
 /// environment"): one application waiting for the establishment, one validated and waiting for approval.
-/// Apprentis with a card who can request THR are among the demo's cards already (every fourth from the second).
+/// An apprenti whose application is approved (card issued) can request THR on the web space: HDF-2026-2004.
 extension DemoEnvironment {
     /// Where `gateway demo` reads the shipped extracts: `HDF_REFERENTIELS_SOURCE` if set, else the checkout's
     /// `referentiels/` (this source file's `../../referentiels`).
@@ -68,6 +69,8 @@ extension DemoEnvironment {
         let addressID: String
         let establishmentUAI: String
         let validatedBy: String?
+        /// Approved by the Région at the demo's creation (the card issued and loaded as `application approve` does).
+        var approvedBy: String? = nil
     }
 
     static let applicationSeeds: [ApplicationSeed] = [
@@ -79,6 +82,12 @@ extension DemoEnvironment {
                                                        birthDate: LocalDate(year: 2009, month: 11, day: 23)),
                         situation: .apprenti, level: "annee_1", addressID: "59350_6950_00010", establishmentUAI: "0590203A",
                         validatedBy: "etablissement:0590203A"),
+        // An apprenti whose application was approved: a card, and a home and a CFA on record, so that
+        // "Demande de THR" can compute the distance (contract §9: an apprenti who can request THR).
+        ApplicationSeed(beneficiary: BeneficiaryRecord(dossier: "HDF-2026-2004", firstName: "Yanis", lastName: "Delcourt",
+                                                       birthDate: LocalDate(year: 2008, month: 9, day: 17)),
+                        situation: .apprenti, level: "annee_1", addressID: "59512_0400_00002", establishmentUAI: "0590203A",
+                        validatedBy: "etablissement:0590203A", approvedBy: "region:demo"),
     ]
 
     /// (contract §2) The account that has just been created: no application yet.
@@ -89,10 +98,10 @@ extension DemoEnvironment {
     /// (the demo's password, as for the card holders), and their applications, checked like any submission.
     /// Returns them as the manifest's `accounts`.
     static func seedApplications(_ tx: LedgerTransaction, layout: EnvironmentLayout,
-                                 referentials: Referentials) throws -> [DemoManifest.Account] {
+                                 referentials: Referentials, masterKey: IssuerMasterKey) throws -> [DemoManifest.Account] {
         let uploads = UploadStore(environmentDirectory: layout.directory)
         var accounts: [DemoManifest.Account] = []
-        func account(_ beneficiary: BeneficiaryRecord, id: Int64, state: String, index: Int) throws {
+        func account(_ beneficiary: BeneficiaryRecord, id: Int64, state: String, index: Int, card: CardRecord? = nil) throws {
             let password = demoPassword(dossier: beneficiary.dossier)
             let email = "compte.\(beneficiary.dossier.suffix(4))@demo.generation-hdf.example"
             let phone = "06 98 76 54 \(String(format: "%02d", index))"
@@ -100,7 +109,8 @@ extension DemoEnvironment {
                                           passwordHash: WebAccounts.hash(password: password, cost: WebAccounts.demoPasswordHashCost),
                                           email: email, phone: phone, establishment: "")
             accounts.append(.init(dossier: beneficiary.dossier, password: password, birthDate: beneficiary.birthDate?.iso ?? "",
-                                  email: email, phone: phone, state: state))
+                                  email: email, phone: phone, state: state, pan: card?.pan.digits,
+                                  key: card.map { Hex.encode(masterKey.cardKey(for: $0.pan)) }))
         }
         for (index, seed) in applicationSeeds.enumerated() {
             let id = try tx.registerBeneficiary(seed.beneficiary)
@@ -121,6 +131,11 @@ extension DemoEnvironment {
             let checked = try referentials.check(answers, rights: .defaults, uploads: uploads, today: tx.today)
             let application = try tx.submitApplication(dossier: seed.beneficiary.dossier, answers: ApplicationDesk.answersRecord(checked))
             if let validator = seed.validatedBy { _ = try tx.validateApplication(id: application.id, by: validator) }
+            if let region = seed.approvedBy {
+                let (_, card, _) = try ApplicationDesk.approve(tx, id: application.id, rights: .defaults, by: region)
+                try account(seed.beneficiary, id: id, state: "approved", index: index + 1, card: card)
+                continue
+            }
             try account(seed.beneficiary, id: id, state: seed.validatedBy == nil ? "submitted" : "validated", index: index + 1)
         }
         let id = try tx.registerBeneficiary(newAccountSeed)

@@ -23,7 +23,12 @@ extension Site {
                 var values: [String: Any] = ["firstName": identity.firstName]
                 if let pan = identity.pan {
                     values["card"] = try await walletValues(pan).card
+                    if let thr = Self.thrValues(try await thrContext(pan: pan, dossier: identity.dossier)) { values["thr"] = Self.withShownFlags(thr) }
                 } else {
+                    let id = identity.beneficiaryID
+                    if !(try await pool.run { try AccountCreation(ledger: $0).standing(beneficiaryID: id) }).phoneConfirmed {
+                        values["confirmPhone"] = true
+                    }
                     // No card yet (contract §9): where the application stands, or the way to make one.
                     let dossier = identity.dossier
                     if let standing = try await pool.run({ try ApplicationStanding.newest(dossier: dossier, ledger: $0) }) {

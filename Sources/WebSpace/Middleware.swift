@@ -3,7 +3,8 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdAuth
 
-/// The headers of contract §8 on every answer: a CSP that allows no script at all and no framing, no
+/// The headers of contract §8 on every answer: a CSP that allows no inline script (the one script, the
+/// anti-robot step's, is a file of the site) and no framing, no
 /// referrer outside the site (password-reset links carry a token), no MIME sniffing, and no caching of
 /// pages that hold personal data.
 struct SecurityHeadersMiddleware: RouterMiddleware {
@@ -11,7 +12,7 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
     let pages: Pages
 
     static var contentSecurityPolicy: String {
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -42,13 +43,26 @@ struct FormTokenMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.method == .post else { return try await next(request, context) }
         var request = request
+        let multipart = MultipartFields.isMultipart(request)
         let body: ByteBuffer
         do {
-            body = try await request.collectBody(upTo: WebLimits.maximumFormBytes)
+            body = try await request.collectBody(upTo: multipart ? WebLimits.maximumUploadRequestBytes : WebLimits.maximumFormBytes)
         } catch {
-            throw HTTPError(.contentTooLarge)
+            guard multipart else { throw HTTPError(.contentTooLarge) }
+            return pages.page("erreur", title: "Fichier trop lourd",
+                              values: ["message": "Ton fichier dépasse 5 Mo : rien n'a été enregistré. Choisis un fichier plus léger (JPEG, PNG ou PDF) et recommence."],
+                              user: nil, formToken: nil, status: .contentTooLarge)
         }
-        let fields = FormFields(body: body)
+        let fields: FormFields
+        if multipart {
+            guard let parsed = try? MultipartFields(body: body, contentType: request.headers[.contentType] ?? "") else {
+                return pages.page("erreur", title: "Envoi refusé", values: ["message": "Ce formulaire n'a pas pu être lu : recharge la page et recommence."],
+                                  user: nil, formToken: nil, status: .badRequest)
+            }
+            fields = parsed.form
+        } else {
+            fields = FormFields(body: body)
+        }
         guard let expected = context.sessions.session?.formToken,
               let given = fields[FormToken.fieldName], FormToken.matches(given, expected) else {
             context.logger.notice("form refused: no valid form token", metadata: ["path": .string(request.uri.path)])
@@ -63,6 +77,8 @@ struct FormFields: Sendable {
     let values: [String: String]
 
     init(body: ByteBuffer) { self.init(text: String(buffer: body)) }
+
+    init(values: [String: String]) { self.values = values }
 
     /// Also a GET form's query string ('+' is a space there too, which the URI's own parser does not say).
     init(text: String) {

@@ -42,6 +42,8 @@ extension Site {
                     return Self.redirect("/accueil")
                 case .wrongCredentials:
                     errors["mot_de_passe"] = "Numéro ou mot de passe incorrect. Après \(WebAccounts.maximumFailedLogins) erreurs, ton compte est bloqué \(WebAccounts.lockoutMinutes) minutes."
+                case .notActivated:
+                    errors["mot_de_passe"] = "Ton compte n'est pas encore activé : clique sur « Confirmer mon adresse e-mail » dans le mail reçu à la création de ton compte, ou demande un nouveau lien avec « Renvoyer le lien d'activation »."
                 case .locked(let until):
                     errors["mot_de_passe"] = "Ton compte est bloqué \(WebAccounts.lockoutMinutes) minutes après \(WebAccounts.maximumFailedLogins) mots de passe erronés : réessaie après \(Self.parisTime(millis: until))."
                 }
@@ -53,11 +55,6 @@ extension Site {
         router.post("/deconnexion") { _, context -> Response in
             context.sessions.clearSession()
             return Self.redirect("/connexion")
-        }
-        for (path, title) in [("/creer-mon-compte", "Créer mon compte"), ("/renvoyer-le-lien-d-activation", "Renvoyer le lien d'activation"), ("/demande-de-carte", "Faire ma demande de carte")] {
-            router.get(RouterPath(path)) { _, context -> Response in
-                pages.page("bientot", title: title, values: [:], user: nil, formToken: context.sessions.session?.formToken)
-            }
         }
         router.get("/infos/:page") { _, context -> Response in
             guard let slug = context.parameters.get("page"), let info = InfoPages.all[slug] else { return pages.notFound() }

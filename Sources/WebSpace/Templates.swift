@@ -2,7 +2,9 @@
 /// rendered by these templates). No script anywhere; no inline style (the CSP forbids both).
 /// Wording: the guide's (buttons, links, labels), French, "tu".
 enum Templates {
-    static let all: [String: String] = [
+    static var all: [String: String] { core.merging(signup) { a, _ in a }.merging(application) { a, _ in a } }
+
+    static let core: [String: String] = [
         "layout": layout, "connexion": connexion, "bientot": bientot, "accueil": accueil, "mon-compte": monCompte,
         "ma-carte": maCarte, "prepaiement-recherche": partnerSearch, "paiement-formulaire": paymentForm,
         "prepaiement-confirmation": prepaymentConfirmation, "prepaiements": prepayments, "transactions": transactions,
@@ -110,9 +112,16 @@ enum Templates {
     <p><a href="/ma-carte">Voir ma carte</a></p>{{/card}}
     {{^card}}{{#application}}<p>Ta demande de carte : <strong>{{status}}</strong>{{#reason}}. Motif : {{.}}{{/reason}}</p>
     <p>Tu retrouveras ici le montant des aides qui te sont attribuées dès que ta carte sera émise.</p>{{/application}}
-    {{^application}}<p>Tu n'as pas encore de carte Génération #HDF ni de demande en cours.</p>
-    <p><a href="/demande-de-carte">Faire ma demande de carte</a></p>{{/application}}{{/card}}
+    {{^application}}{{#confirmPhone}}<p>Pour finaliser la création de ton compte, confirme ton numéro de portable avec un code reçu par SMS.</p>
+    <p><a class="bouton" href="/confirmer-mon-portable">Recevoir le code par SMS</a></p>{{/confirmPhone}}
+    {{^confirmPhone}}<p>Tu n'as pas encore de carte Génération #HDF ni de demande en cours.</p>
+    <p><a class="bouton" href="/demande-de-carte">Faire ma demande de carte</a></p>{{/confirmPhone}}{{/application}}{{/card}}
     </section>
+    {{#thr}}<section aria-labelledby="demande-thr">
+    <h2 id="demande-thr">Demande de THR (Transport, Hébergement, Restauration)</h2>
+    {{#requestsShown}}<ul>{{#requests}}<li>Demande du {{date}} : <strong>{{status}}</strong>{{#reason}}. Motif : {{.}}{{/reason}}{{#amounts}}. Aides chargées : {{.}}{{/amounts}}</li>{{/requests}}</ul>{{/requestsShown}}
+    {{#canRequest}}<p><a class="bouton" href="/demande-de-thr">Faire ma demande</a></p>{{/canRequest}}
+    </section>{{/thr}}
     <section aria-labelledby="dates-cles">
     <h2 id="dates-cles">Les dates clés à retenir</h2>
     <ul>

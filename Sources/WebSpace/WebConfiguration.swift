@@ -10,6 +10,8 @@ public struct WebConfiguration: Sendable {
     public var publicURL: String
     /// Sends one mail: (to, subject, text with absolute links). `beneficiary serve` wires the Mailer module.
     public var sendMail: @Sendable (_ to: String, _ subject: String, _ text: String) async throws -> Void
+    /// The anti-robot proof of work's difficulty, in leading zero bits (`AntiRobot.defaultDifficultyBits`).
+    public var antiRobotBits: Int = AntiRobot.defaultDifficultyBits
 
     public static let defaultHost = "127.0.0.1"
     public static let defaultPort = 8080
@@ -31,6 +33,9 @@ public struct WebConfiguration: Sendable {
 public enum WebLimits {
     /// A form's body, in bytes; a larger one is refused (413) unread.
     public static let maximumFormBytes = 16 * 1024
+    /// A form that carries one file (multipart): the file's 5 MB and the form's fields. A larger body is
+    /// refused (413) with a page saying the file is too heavy.
+    public static let maximumUploadRequestBytes = 5 * 1024 * 1024 + 64 * 1024
     /// A session lives this long after login (then the beneficiary logs in again).
     public static let sessionLifetime: Duration = .seconds(60 * 60)
     /// A visitor's session before login (it only carries the login form's token).

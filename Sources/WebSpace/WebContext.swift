@@ -12,6 +12,15 @@ public struct WebSession: Codable, Sendable, Equatable {
     public var beneficiaryID: Int64?
     /// The token every state-changing form of this session carries (256 random bits, hex).
     public var formToken: String
+    /// A "Demande de carte" and a "Demande de THR" being filled in (issue 10): nothing reaches the ledger
+    /// before their last step.
+    public var application: ApplicationDraft?
+    public var thr: THRDraft?
+
+    public init(beneficiaryID: Int64?, formToken: String) {
+        self.beneficiaryID = beneficiaryID
+        self.formToken = formToken
+    }
 
     public static func anonymous() -> WebSession { WebSession(beneficiaryID: nil, formToken: FormToken.generate()) }
 }

@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdAuth
 import Ledger
 import Logging
+import Referentials
 
 /// The beneficiary web space (contract §8): `buildApplication` gives the Hummingbird application that
 /// `beneficiary serve` runs and the tests drive. The routes are in `*Routes.swift`, each small; the rules
@@ -35,6 +36,9 @@ public enum WebSpace {
         site.addAccountRoutes(to: router)
         site.addCardRoutes(to: router)
         site.addDirectoryRoutes(to: router)
+        site.addSignupRoutes(to: router)
+        site.addApplicationRoutes(to: router)
+        site.addTHRRoutes(to: router)
         return router
     }
 }
@@ -46,11 +50,21 @@ struct Site: Sendable {
     let pages: Pages
     let sessionStorage: SessionStorage<WebSession>
     let sessionDriver: MemoryPersistDriver<ContinuousClock>
+    /// The anti-robot step of "Créer mon compte".
+    let antiRobot: AntiRobot
+    /// The address and establishment référentiels, loaded once at start; nil when the environment has none
+    /// (the card application pages then say they are not available).
+    let referentials: Referentials?
+    /// Where uploads are stored (0600, random names).
+    let uploads: UploadStore
 
     init(configuration: WebConfiguration) throws {
         self.configuration = configuration
         self.pool = try LedgerPool(directory: configuration.directory)
         self.pages = try Pages()
+        self.antiRobot = AntiRobot(difficultyBits: configuration.antiRobotBits)
+        self.referentials = try? Referentials.load(directory: configuration.directory + "/" + Referentials.directoryName)
+        self.uploads = UploadStore(environmentDirectory: configuration.directory)
         let cookie = SessionCookieParameters(name: "hdf_session", path: "/", secure: configuration.secureCookies, sameSite: .lax)
         self.sessionDriver = MemoryPersistDriver(configuration: .init())
         self.sessionStorage = SessionStorage(sessionDriver, configuration: .init(sessionCookieParameters: cookie))

@@ -18,7 +18,7 @@ struct ApplicationReviewTests {
         let listed = try Gateway.run(["application", "list", "--dir", dir, "--json"])
         #expect(listed.status == 0, "\(listed.stderr)")
         let applications = try #require(listed.json?["applications"] as? [[String: Any]])
-        #expect(applications.count == 2)
+        #expect(applications.count == 3, "submitted, validated, and the demo's approved apprenti")
         for application in applications { #expect(Set(application.keys) == ["id", "dossier", "situation", "status"]) }
         let submitted = try #require(applications.first { $0["status"] as? String == "submitted" })
         let validated = try #require(applications.first { $0["status"] as? String == "validated" })

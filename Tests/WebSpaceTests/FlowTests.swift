@@ -182,7 +182,7 @@ struct FlowTests {
         }
     }
 
-    @Test("the pages of issue 10 exist and say they open soon; the footer is on every page")
+    @Test("the pages before login of issue 10 answer with their forms; the footer is on every page")
     func soonAndFooter() async throws {
         let fixture = try WebFixture("soon")
         try await fixture.application().test(.router) { client in
@@ -195,7 +195,13 @@ struct FlowTests {
                     #expect(page.body.contains(">\(link)</a>"), "\(uri): \(link)")
                 }
             }
-            #expect(try await visitor.get("/creer-mon-compte").body.contains("Bientôt disponible"))
+            #expect(try await visitor.get("/creer-mon-compte").body.contains(#"href="/creer-mon-compte/informations">Suivant</a>"#))
+            let form = try await visitor.get("/creer-mon-compte/informations")
+            for label in ["Nom", "Prénom", "Adresse e-mail", "Numéro de portable", "Mot de passe", "Confirmer le mot de passe"] {
+                #expect(form.body.contains(">\(label)</label>"), "\(label)")
+            }
+            #expect(form.body.contains(#"<script src="/anti-robot.js"></script>"#) && form.body.contains("Créer le compte"))
+            #expect(try await visitor.get("/renvoyer-le-lien-d-activation").body.contains(">Renvoyer le lien d'activation</button>"))
         }
     }
 
@@ -203,7 +209,7 @@ struct FlowTests {
     func accountsWithoutCard() async throws {
         let fixture = try WebFixture("accounts")
         let accounts = try #require(fixture.manifest.accounts)
-        #expect(Set(accounts.map(\.state)) == ["new", "submitted", "validated"])
+        #expect(Set(accounts.map(\.state)) == ["new", "submitted", "validated", "approved"])
         try await fixture.application().test(.router) { client in
             for account in accounts {
                 var visitor = Visitor(client)
@@ -214,6 +220,9 @@ struct FlowTests {
                 case "new":
                     #expect(home.text.contains("Tu n'as pas encore de carte") && home.body.contains(#"href="/demande-de-carte""#))
                 case "submitted": #expect(home.text.contains("Demande envoyée"), "\(home.text)")
+                case "approved":
+                    // The apprenti whose application was approved: a card, and the THR request open to them.
+                    #expect(home.text.contains("Carte n°") && home.body.contains(#"href="/demande-de-thr">Faire ma demande</a>"#), "\(home.text)")
                 default: #expect(home.text.contains("Validée par ton établissement"), "\(home.text)")
                 }
                 #expect(try await visitor.get("/ma-carte").status == .ok, "Ma carte without a card answers, it does not fail")

@@ -27,10 +27,25 @@ final class WebFixture: Sendable {
 
     deinit { try? FileManager.default.removeItem(atPath: directory) }
 
+    static let antiRobotBits = 10
+
+    /// The SMS written to the outbox, oldest first: (phone, text).
+    func smsOutbox() throws -> [(phone: String, text: String)] {
+        let folder = directory + "/outbox/sms"
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
+        return try names.map { name in
+            let lines = try String(contentsOfFile: folder + "/" + name, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+            return (String(lines[0]), String(lines.count > 1 ? lines[1] : ""))
+        }
+    }
+
     func configuration(publicURL: String? = nil) -> WebConfiguration {
         let mailbox = self.mailbox
-        return WebConfiguration(directory: directory, host: "127.0.0.1", port: 0, publicURL: publicURL,
-                                sendMail: { to, subject, text in await mailbox.add(to: to, subject: subject, text: text) })
+        var configuration = WebConfiguration(directory: directory, host: "127.0.0.1", port: 0, publicURL: publicURL,
+                                             sendMail: { to, subject, text in await mailbox.add(to: to, subject: subject, text: text) })
+        // The proof of work's rules do not depend on its difficulty; the browser tests use the default.
+        configuration.antiRobotBits = Self.antiRobotBits
+        return configuration
     }
 
     func application(publicURL: String? = nil) throws -> some ApplicationProtocol {
@@ -103,6 +118,28 @@ struct Visitor {
         if token, let formToken { all.append(("jeton", formToken)) }
         let body = all.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&")
         let response = try await client.executeRequest(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: body))
+        return remember(response)
+    }
+
+    /// POSTs a multipart form (the forms with a file): text fields, then files as (field, file name, bytes).
+    mutating func postMultipart(_ uri: String, _ fields: [(String, String)], files: [(String, String, [UInt8])],
+                                token: Bool = true) async throws -> Page {
+        let boundary = "----hdf-test-\(UInt32.random(in: 0...UInt32.max))"
+        var headers: HTTPFields = [.contentType: "multipart/form-data; boundary=\(boundary)"]
+        if let cookie { headers[.cookie] = cookie }
+        var all = fields
+        if token, let formToken { all.append(("jeton", formToken)) }
+        var body = ByteBuffer()
+        for (name, value) in all {
+            body.writeString("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n")
+        }
+        for (name, file, bytes) in files {
+            body.writeString("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"; filename=\"\(file)\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+            body.writeBytes(bytes)
+            body.writeString("\r\n")
+        }
+        body.writeString("--\(boundary)--\r\n")
+        let response = try await client.executeRequest(uri: uri, method: .post, headers: headers, body: body)
         return remember(response)
     }
 
