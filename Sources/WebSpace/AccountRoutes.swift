@@ -23,6 +23,12 @@ extension Site {
                 var values: [String: Any] = ["firstName": identity.firstName]
                 if let pan = identity.pan {
                     values["card"] = try await walletValues(pan).card
+                    // A card from an approved application (contract §9): "Carte émise", above the amounts granted.
+                    let dossier = identity.dossier
+                    if let standing = try await pool.run({ try ApplicationStanding.newest(dossier: dossier, ledger: $0) }),
+                       standing.status == .approved {
+                        values["cardApplication"] = standing.label
+                    }
                     if let thr = Self.thrValues(try await thrContext(pan: pan, dossier: identity.dossier)) { values["thr"] = Self.withShownFlags(thr) }
                 } else {
                     let id = identity.beneficiaryID

@@ -107,7 +107,8 @@ enum Templates {
     <p>Bonjour {{firstName}}, bienvenue dans ton espace Génération #HDF.</p>
     <section aria-labelledby="ta-carte">
     <h2 id="ta-carte">Ta carte</h2>
-    {{#card}}<p>Carte n° {{masked}} — {{statusLabel}}</p>
+    {{#card}}{{#cardApplication}}<p>Ta demande de carte : <strong>{{.}}</strong>. Les aides qui te sont attribuées sont chargées sur ta carte :</p>{{/cardApplication}}
+    <p>Carte n° {{masked}} — {{statusLabel}}</p>
     <ul class="porte-monnaie">{{#wallets}}<li><span class="libelle">{{label}}</span> <span class="solde">{{balance}}</span> <span class="expiration">valable jusqu'au {{expires}}</span></li>{{/wallets}}</ul>
     <p><a href="/ma-carte">Voir ma carte</a></p>{{/card}}
     {{^card}}{{#application}}<p>Ta demande de carte : <strong>{{status}}</strong>{{#reason}}. Motif : {{.}}{{/reason}}</p>

@@ -12,11 +12,12 @@ import json
 import re
 import subprocess
 import tempfile
+import time
 import urllib.parse
 from pathlib import Path
 
 import pytest
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException, WebDriverException
 from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 from selenium.webdriver.common.by import By
@@ -62,10 +63,26 @@ def field(driver, label):
     return driver.find_element(By.ID, element.get_attribute("for"))
 
 
+CLICK_ATTEMPTS = 3
+
+
 def click(driver, text, tag="*"):
     """Clicks the button or link whose visible text starts with `text`, then waits for the page it leads to
-    (every link and button of the web space navigates: a form's POST and its redirect, or a link)."""
-    follow(driver, driver.find_element(By.XPATH, f"//{tag}[(self::button or self::a) and starts-with(normalize-space(), {xpath_literal(text)})]"))
+    (every link and button of the web space navigates: a form's POST and its redirect, or a link).
+
+    Chromium sometimes answers "Node with given id does not belong to the document" when the element was
+    found a moment before the document settled (seen after a POST's redirect): the click was not dispatched,
+    so the element is found again and clicked again."""
+    xpath = f"//{tag}[(self::button or self::a) and starts-with(normalize-space(), {xpath_literal(text)})]"
+    for attempt in range(CLICK_ATTEMPTS):
+        try:
+            follow(driver, driver.find_element(By.XPATH, xpath))
+            return
+        except (StaleElementReferenceException, WebDriverException) as error:
+            detached = isinstance(error, StaleElementReferenceException) or "does not belong to the document" in str(error)
+            if not detached or attempt == CLICK_ATTEMPTS - 1:
+                raise
+            time.sleep(0.2)
 
 
 def follow(driver, element):
