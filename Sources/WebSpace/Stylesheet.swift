@@ -31,7 +31,7 @@ enum Stylesheet {
     .recherche { max-width: 48rem; }
     .champ { display: grid; gap: 0.3rem; }
     label, legend { font-weight: 600; }
-    input[type="text"], input[type="password"], input[type="email"], input:not([type]), select {
+    input[type="text"], input[type="password"], input[type="email"], input[type="tel"], input[type="number"], input:not([type]), select {
         width: 100%; padding: 0.6rem; border: 1px solid #5a6275; border-radius: 0.4rem; font: inherit; background: #fff; }
     input[aria-invalid="true"], select[aria-invalid="true"] { border: 2px solid #b00020; }
     fieldset { border: 1px solid #d0d5e0; border-radius: 0.4rem; padding: 0.75rem; }
@@ -64,6 +64,14 @@ enum Stylesheet {
     .fiche dd { margin: 0; }
     .porte-monnaie { padding-left: 1.2rem; }
     .plan svg { width: 100%; height: auto; max-width: 40rem; }
+    .etape { margin: 0 0 0.3rem; font-weight: 600; }
+    .etapes { list-style: none; padding: 0; margin: 0 0 1rem; display: flex; flex-wrap: wrap; gap: 0.3rem; counter-reset: etape; }
+    .etapes li { counter-increment: etape; padding: 0.2rem 0.5rem; border: 1px solid #d0d5e0; border-radius: 1rem; font-size: 0.9rem; }
+    .etapes li::before { content: counter(etape) ". "; }
+    .etapes li[aria-current="step"] { background: #00468c; color: #fff; border-color: #00468c; font-weight: 700; }
+    input[type="file"] { font: inherit; width: 100%; max-width: 100%; }
+    .apercu svg { border: 2px solid #5a6275; border-radius: 0.3rem; max-width: 100%; height: auto; }
+    .adresse { font-weight: 600; }
     .pied { background: #1b2a4a; color: #fff; padding: 1rem; margin-top: 1rem; }
     .pied ul { list-style: none; margin: 0 auto; padding: 0; display: flex; flex-wrap: wrap; gap: 0.5rem 1.2rem; max-width: 72rem; }
     .pied a { color: #fff; }

@@ -113,6 +113,12 @@ def create_account(driver, env, email, shoot=False, phone="06 12 98 76 54"):
     WebDriverWait(driver, PROOF_OF_WORK_TIMEOUT_SECONDS).until(
         lambda d: "terminée" in d.find_element(By.ID, "anti-robot-statut").text)
     if shoot:
+        form = driver.find_element(By.CSS_SELECTOR, "form[data-anti-robot]")
+        milliseconds = int(form.get_dom_attribute("data-anti-robot-ms"))
+        hashes = int(form.get_dom_attribute("data-anti-robot-hashes"))
+        bits = driver.find_element(By.NAME, "defi").get_attribute("value").split(".")[2]
+        print(f"\nanti-robot: bits={bits} work_ms={milliseconds} hashes={hashes} hashes_per_s={hashes * 1000 // max(milliseconds, 1)}")
+    if shoot:
         check_page(driver, "creer-mon-compte-informations")
     started = time.monotonic()
     click(driver, "Créer le compte", "button")

@@ -76,7 +76,12 @@ def click(driver, text, tag="*"):
     xpath = f"//{tag}[(self::button or self::a) and starts-with(normalize-space(), {xpath_literal(text)})]"
     for attempt in range(CLICK_ATTEMPTS):
         try:
-            follow(driver, driver.find_element(By.XPATH, xpath))
+            found = driver.find_elements(By.XPATH, xpath)
+            if not found:
+                main = driver.find_elements(By.TAG_NAME, "main")
+                raise AssertionError(f"no {tag} '{text}' on {driver.current_url}: "
+                                     f"{(main[0].text if main else driver.page_source)[:1500]}")
+            follow(driver, found[0])
             return
         except (StaleElementReferenceException, WebDriverException) as error:
             detached = isinstance(error, StaleElementReferenceException) or "does not belong to the document" in str(error)
