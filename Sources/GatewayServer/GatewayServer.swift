@@ -58,6 +58,7 @@ public final class GatewayServer: Service, @unchecked Sendable {
     private let registry: ConnectionRegistry
     private let standingCheck: TerminalStandingCheck
     private var memoryTrimmer: RepeatedTask?
+    private let checkpointer: Checkpointer
     private let channels = NIOLockedValueBox<[ObjectIdentifier: Channel]>([:])
     private let sslContext: NIOSSLContext
     private let prometheus: PrometheusCollectorRegistry?
@@ -78,6 +79,12 @@ public final class GatewayServer: Service, @unchecked Sendable {
         }
         let masterKey = try IssuerMasterKey.load(layout: layout)
         let ledger = try Ledger(path: layout.ledgerPath, actor: "gateway")
+        // The writer never checkpoints on a commit: the checkpointer thread does, on its own connection.
+        try ledger.disableAutomaticCheckpoints()
+        checkpointer = Checkpointer(ledgerPath: layout.ledgerPath, interval: configuration.limits.checkpointInterval,
+                                    maximumWALBytes: configuration.limits.maximumWALBytes) { [logger] problem in
+            logger.warning("checkpoint", metadata: ["problem": "\(problem)"])
+        }
         queue = AuthorizationQueue(ledger: ledger, authorizer: Authorizer(masterKey: masterKey), limits: configuration.limits,
                                    logger: logger)
         directory = try TerminalDirectory(ledgerPath: layout.ledgerPath,
@@ -105,6 +112,7 @@ public final class GatewayServer: Service, @unchecked Sendable {
             guard case .idle = state else { throw LedgerError.invalid("the server was already started") }
             state = .draining // placeholder while binding; replaced below
         }
+        try checkpointer.start()
         queue.start()
         let limits = configuration.limits
         let bootstrap = ServerBootstrap(group: group)
@@ -133,6 +141,7 @@ public final class GatewayServer: Service, @unchecked Sendable {
         } catch {
             try? await listener?.close()
             queue.stopAndDrain()
+            checkpointer.stop()
             try? await group.shutdownGracefully()
             state.withLockedValue { $0 = .stopped }
             logger.error("gateway not started", metadata: ["error": "\(error)"])
@@ -229,6 +238,7 @@ public final class GatewayServer: Service, @unchecked Sendable {
         try? await metrics?.close()
         memoryTrimmer?.cancel()
         queue.stopAndDrain()
+        checkpointer.stop()
         // Answers are written by the event loops: wait until every connection has written the answers of
         // the requests it took up, at most `shutdownGracePeriod`, then close everything.
         let open = channels.withLockedValue { Array($0.values) }

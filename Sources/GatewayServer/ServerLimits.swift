@@ -1,8 +1,14 @@
+import Ledger
+
 /// Every limit of the server, with its unit. README "Limits" lists them for operators.
 public struct ServerLimits: Sendable {
     /// Authenticated connections (TLS handshake done, terminal known) in all; one more is closed at once.
     /// Connections still in their handshake do not count here: a stranger cannot use them up.
     public var maximumConnections = 4_096
+    /// How often the checkpointer copies the WAL into the database (off the writer: `Checkpointer`).
+    public var checkpointInterval: Duration = Checkpointer.defaultInterval
+    /// The WAL file's size past which the checkpointer truncates it.
+    public var maximumWALBytes: Int64 = Checkpointer.defaultMaximumWALBytes
     /// Open connections of one terminal (a terminal may pipeline on a few connections, not hog the server).
     public var maximumConnectionsPerTerminal = 256
     /// Connections still in their TLS handshake, all sources together; one more is closed at once.

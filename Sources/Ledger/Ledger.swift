@@ -22,6 +22,8 @@ public final class Ledger {
     public var onConnectionReopened: (String) -> Void = { reason in
         FileHandle.standardError.write(Data("ledger: connection reopened: \(reason)\n".utf8))
     }
+    /// False on the gateway's writer, whose checkpoints a `Checkpointer` runs (kept across a reopen).
+    var automaticCheckpoints = true
     /// Tests only: the next ROLLBACK of a write transaction fails as if SQLite had refused it.
     var failNextRollbackForTesting = false
 
@@ -85,16 +87,18 @@ public final class Ledger {
         }
     }
 
-    static func openConnection(path: String) throws -> SQLiteConnection {
-        let connection = try SQLiteConnection(path: path)
+    static func openConnection(path: String, busyTimeout: Duration = SQLiteConnection.busyTimeout,
+                               automaticCheckpoints: Bool = true) throws -> SQLiteConnection {
+        let connection = try SQLiteConnection(path: path, busyTimeout: busyTimeout)
         try connection.execute("PRAGMA journal_mode=WAL")
         try connection.execute("PRAGMA synchronous=FULL")
         try connection.execute("PRAGMA foreign_keys=ON")
         // Savepoints' statement journals stay in memory instead of spilling to a temporary file
         // (measured: about 300 → 225 µs of writer CPU per purchase).
         try connection.execute("PRAGMA temp_store=MEMORY")
-        // A checkpoint must not make a writer wait long: checkpoint often, in small steps.
-        try connection.execute("PRAGMA wal_autocheckpoint=1000")
+        // A checkpoint must not make a writer wait long: checkpoint often, in small steps. The gateway's
+        // writer checkpoints not at all: its `Checkpointer` thread does (Checkpointer.swift).
+        try connection.execute(automaticCheckpoints ? "PRAGMA wal_autocheckpoint=1000" : "PRAGMA wal_autocheckpoint=0")
         let synchronous = try connection.scalarInt("PRAGMA synchronous")
         guard synchronous == 2 else {
             throw LedgerError.storage("synchronous is \(synchronous ?? -1), expected FULL (2): approvals would not be durable")
@@ -112,7 +116,7 @@ public final class Ledger {
         cache.clear()
         cache.dataVersion = -1
         let stuck = connection
-        connection = try Ledger.openConnection(path: stuck.path)
+        connection = try Ledger.openConnection(path: stuck.path, automaticCheckpoints: automaticCheckpoints)
         // Closed explicitly, not left to deinit: a reference kept elsewhere would keep its write lock.
         stuck.close()
         onConnectionReopened(reason)
