@@ -220,6 +220,7 @@ let package = Package(
             "BeneficiaryOperations", "Ledger", "HDFDomain", "Receipt", "Mailer", "RegionMap", "Documents",
             "Referentials", "Provisioning",
             .product(name: "MultipartKit", package: "multipart-kit"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdAuth", package: "hummingbird-auth"),

@@ -27,6 +27,8 @@ public struct AccountCreation {
     public static let smsCodeLifetimeMillis: Int64 = 10 * 60 * 1_000
     public static let maximumSMSCodeTries = 5
     public static let smsResendIntervalMillis: Int64 = 60 * 1_000
+    /// SMS codes sent to one account in one Paris day at most (5 codes of 5 tries: 25 guesses a day at most).
+    public static let maximumSMSCodesPerDay = 5
     /// The ages the programme serves (lycéens to post-bac students), in whole years on the day of creation.
     public static let minimumAgeYears = 11
     public static let maximumAgeYears = 35
@@ -171,7 +173,7 @@ public struct AccountCreation {
                 """, tx.nowMillis, tx.nowMillis, id)
             try db.run("INSERT INTO web_activations(token_sha256, beneficiary_id, expires_at_ms) VALUES (?, ?, ?)",
                        WebAccounts.digest(token), id, tx.nowMillis + Self.activationLinkLifetimeMillis)
-            try tx.audit(action: "web.account_create", subject: dossier, result: "ok", detail: "beneficiary \(id)")
+            try tx.audit(actor: "beneficiary:" + dossier, action: "web.account_create", subject: dossier, result: "ok", detail: "beneficiary \(id)")
             return Created(beneficiaryID: id, dossier: dossier, activationToken: token)
         }
     }
@@ -192,14 +194,14 @@ public struct AccountCreation {
             guard let id = try db.scalarInt(
                 "SELECT beneficiary_id FROM web_activations WHERE token_sha256 = ? AND used_at_ms IS NULL AND expires_at_ms > ?",
                 WebAccounts.digest(token), tx.nowMillis) else {
-                try tx.audit(action: "web.account_activate", subject: "", result: "invalid_link")
+                try tx.audit(action: "web.account_activate", subject: "link " + String(WebAccounts.digest(token).prefix(12)), result: "invalid_link")
                 return .invalidLink
             }
             try db.run("UPDATE web_activations SET used_at_ms = ? WHERE token_sha256 = ?", tx.nowMillis, WebAccounts.digest(token))
             try db.run("UPDATE web_accounts SET email_confirmed_at_ms = coalesce(email_confirmed_at_ms, ?), updated_at_ms = ? WHERE beneficiary_id = ?",
                        tx.nowMillis, tx.nowMillis, id)
             let dossier = try tx.beneficiary(id: id).dossier
-            try tx.audit(action: "web.account_activate", subject: dossier, result: "ok")
+            try tx.audit(actor: "beneficiary:" + dossier, action: "web.account_activate", subject: dossier, result: "ok")
             return .activated(dossier: dossier)
         }
     }
@@ -224,11 +226,11 @@ public struct AccountCreation {
             } ?? false
             let sendsToday = sameDay ? found.sendsToday : 0
             if let sentAt = found.sentAt, tx.nowMillis - sentAt < Self.activationResendIntervalMillis {
-                try tx.audit(action: "web.activation_resend", subject: "beneficiary \(found.id)", result: "throttled")
+                try tx.audit(actor: try Self.actor(found.id, tx), action: "web.activation_resend", subject: "beneficiary \(found.id)", result: "throttled")
                 return nil
             }
             if sendsToday >= Int64(Self.maximumActivationSendsPerDay) {
-                try tx.audit(action: "web.activation_resend", subject: "beneficiary \(found.id)", result: "daily_quota")
+                try tx.audit(actor: try Self.actor(found.id, tx), action: "web.activation_resend", subject: "beneficiary \(found.id)", result: "daily_quota")
                 return nil
             }
             try db.run("DELETE FROM web_activations WHERE beneficiary_id = ? AND used_at_ms IS NULL", found.id)
@@ -237,7 +239,7 @@ public struct AccountCreation {
             try db.run("UPDATE web_accounts SET activation_sent_at_ms = ?, activation_sends_today = ? WHERE beneficiary_id = ?",
                        tx.nowMillis, sendsToday + 1, found.id)
             let beneficiary = try tx.beneficiary(id: found.id)
-            try tx.audit(action: "web.activation_resend", subject: beneficiary.dossier, result: "ok")
+            try tx.audit(actor: "beneficiary:" + beneficiary.dossier, action: "web.activation_resend", subject: beneficiary.dossier, result: "ok")
             return (Created(beneficiaryID: found.id, dossier: beneficiary.dossier, activationToken: token),
                     WebAccounts.MailRecipient(email: found.email, firstName: beneficiary.firstName, dossier: beneficiary.dossier))
         }
@@ -249,6 +251,7 @@ public struct AccountCreation {
 
     public enum SMSRefusal: Error, Equatable, CustomStringConvertible {
         case tooSoon(waitSeconds: Int)
+        case dailyQuota
         case alreadyConfirmed
         case noCode
         case expired
@@ -258,6 +261,8 @@ public struct AccountCreation {
         public var description: String {
             switch self {
             case .tooSoon(let wait): return "Un code vient de t'être envoyé : attends \(wait) secondes avant d'en demander un autre."
+            case .dailyQuota:
+                return "Tu as demandé \(AccountCreation.maximumSMSCodesPerDay) codes aujourd'hui : réessaie demain, ou appelle le 0800 026 080 (numéro vert)."
             case .alreadyConfirmed: return "Ton numéro de portable est déjà confirmé."
             case .noCode: return "Demande d'abord un code : clique sur « Recevoir le code par SMS »."
             case .expired: return "Ce code a expiré : demande un nouveau code."
@@ -281,18 +286,27 @@ public struct AccountCreation {
                 throw LedgerError.invalid("web account of beneficiary \(beneficiaryID)")
             }
             if account.confirmed != nil { throw SMSRefusal.alreadyConfirmed }
-            if let sentAt = try db.scalarInt("SELECT sent_at_ms FROM web_sms_codes WHERE beneficiary_id = ?", beneficiaryID),
-               tx.nowMillis - sentAt < Self.smsResendIntervalMillis {
-                let wait = Int((Self.smsResendIntervalMillis - (tx.nowMillis - sentAt) + 999) / 1000)
-                throw SMSRefusal.tooSoon(waitSeconds: wait)
+            var sendsToday: Int64 = 0
+            if let previous = try db.row("SELECT sent_at_ms, sends_today FROM web_sms_codes WHERE beneficiary_id = ?", beneficiaryID,
+                                         map: { (sentAt: $0.int(0), sends: $0.int(1)) }) {
+                if tx.nowMillis - previous.sentAt < Self.smsResendIntervalMillis {
+                    let wait = Int((Self.smsResendIntervalMillis - (tx.nowMillis - previous.sentAt) + 999) / 1000)
+                    throw SMSRefusal.tooSoon(waitSeconds: wait)
+                }
+                let sameDay = ParisCalendar.businessDay(of: Date(timeIntervalSince1970: Double(previous.sentAt) / 1000))
+                    == ParisCalendar.businessDay(of: now)
+                sendsToday = sameDay ? previous.sends : 0
             }
+            if sendsToday >= Int64(Self.maximumSMSCodesPerDay) { throw SMSRefusal.dailyQuota }
             try db.run("""
-                INSERT INTO web_sms_codes(beneficiary_id, code_sha256, phone, expires_at_ms, wrong_tries, sent_at_ms) VALUES (?, ?, ?, ?, 0, ?)
+                INSERT INTO web_sms_codes(beneficiary_id, code_sha256, phone, expires_at_ms, wrong_tries, sent_at_ms, sends_today)
+                VALUES (?, ?, ?, ?, 0, ?, ?)
                 ON CONFLICT(beneficiary_id) DO UPDATE SET code_sha256 = excluded.code_sha256, phone = excluded.phone,
-                    expires_at_ms = excluded.expires_at_ms, wrong_tries = 0, sent_at_ms = excluded.sent_at_ms
+                    expires_at_ms = excluded.expires_at_ms, wrong_tries = 0, sent_at_ms = excluded.sent_at_ms,
+                    sends_today = excluded.sends_today
                 """, beneficiaryID, Self.codeDigest(code, beneficiaryID: beneficiaryID), account.phone,
-                       tx.nowMillis + Self.smsCodeLifetimeMillis, tx.nowMillis)
-            try tx.audit(action: "web.sms_code_send", subject: "beneficiary \(beneficiaryID)", result: "ok")
+                       tx.nowMillis + Self.smsCodeLifetimeMillis, tx.nowMillis, sendsToday + 1)
+            try tx.audit(actor: try Self.actor(beneficiaryID, tx), action: "web.sms_code_send", subject: "beneficiary \(beneficiaryID)", result: "ok")
             return (code, account.phone)
         }
     }
@@ -315,7 +329,7 @@ public struct AccountCreation {
             guard typed.count == Self.smsCodeDigits, Self.constantTimeEqual(given, stored.digest) else {
                 let tries = stored.tries + 1
                 try db.run("UPDATE web_sms_codes SET wrong_tries = ? WHERE beneficiary_id = ?", tries, beneficiaryID)
-                try tx.audit(action: "web.sms_code_confirm", subject: "beneficiary \(beneficiaryID)", result: "wrong_code")
+                try tx.audit(actor: try Self.actor(beneficiaryID, tx), action: "web.sms_code_confirm", subject: "beneficiary \(beneficiaryID)", result: "wrong_code")
                 // The refusal is thrown after the commit: the wrong try must count. `LedgerTransaction` rolls back
                 // on a throw, so the outcome is returned and thrown outside.
                 return tries >= Int64(Self.maximumSMSCodeTries) ? SMSRefusal.tooManyTries
@@ -324,7 +338,7 @@ public struct AccountCreation {
             try db.run("DELETE FROM web_sms_codes WHERE beneficiary_id = ?", beneficiaryID)
             try db.run("UPDATE web_accounts SET phone_confirmed_at_ms = ?, updated_at_ms = ? WHERE beneficiary_id = ?",
                        tx.nowMillis, tx.nowMillis, beneficiaryID)
-            try tx.audit(action: "web.sms_code_confirm", subject: "beneficiary \(beneficiaryID)", result: "ok")
+            try tx.audit(actor: try Self.actor(beneficiaryID, tx), action: "web.sms_code_confirm", subject: "beneficiary \(beneficiaryID)", result: "ok")
             return nil
         }
         if let refusal { throw refusal }
@@ -356,7 +370,40 @@ public struct AccountCreation {
         return String(digits.prefix(2)) + " •• •• •• " + String(digits.suffix(2))
     }
 
+    // MARK: - When the mail or the SMS could not be sent
+
+    /// The activation mail could not be sent: the throttle is lifted, so that "Renvoyer le lien
+    /// d'activation" works at once (the account and its unsent link stay; the link is useless unsent).
+    public func activationMailFailed(beneficiaryID: Int64, now: Date = Date()) throws {
+        try ledger.write(now: now) { tx in
+            try tx.ledger.connection.run("""
+                UPDATE web_accounts SET activation_sent_at_ms = NULL, activation_sends_today = max(0, activation_sends_today - 1)
+                WHERE beneficiary_id = ?
+                """, beneficiaryID)
+            try tx.audit(actor: try Self.actor(beneficiaryID, tx), action: "web.activation_mail", subject: "beneficiary \(beneficiaryID)",
+                         result: "not_sent")
+        }
+    }
+
+    /// The SMS could not be sent: its code is dropped and does not count against the day's quota.
+    public func smsCodeFailed(beneficiaryID: Int64, now: Date = Date()) throws {
+        try ledger.write(now: now) { tx in
+            try tx.ledger.connection.run("""
+                UPDATE web_sms_codes SET code_sha256 = '', expires_at_ms = 0, sent_at_ms = sent_at_ms - ?,
+                    sends_today = max(0, sends_today - 1)
+                WHERE beneficiary_id = ?
+                """, Self.smsResendIntervalMillis, beneficiaryID)
+            try tx.audit(actor: try Self.actor(beneficiaryID, tx), action: "web.sms_code_send", subject: "beneficiary \(beneficiaryID)",
+                         result: "not_sent")
+        }
+    }
+
     // MARK: - Helpers
+
+    /// Who acts, for the audit trail: the beneficiary themselves, by their dossier.
+    static func actor(_ beneficiaryID: Int64, _ tx: LedgerTransaction) throws -> String {
+        "beneficiary:" + (try tx.beneficiary(id: beneficiaryID).dossier)
+    }
 
     static func randomToken() -> String {
         var generator = SystemRandomNumberGenerator()

@@ -415,9 +415,11 @@ enum Schema {
             phone TEXT NOT NULL,
             expires_at_ms INTEGER NOT NULL,
             wrong_tries INTEGER NOT NULL DEFAULT 0 CHECK (wrong_tries >= 0),
-            sent_at_ms INTEGER NOT NULL
+            sent_at_ms INTEGER NOT NULL,
+            sends_today INTEGER NOT NULL DEFAULT 1 CHECK (sends_today >= 0)
         );
         ALTER TABLE applications ADD COLUMN photo_crop TEXT;
+        ALTER TABLE applications ADD COLUMN training_label TEXT;
         """,
     ]
 }

@@ -35,7 +35,8 @@ public struct ApplicationDesk {
     /// Checks the answers (French messages per field, all at once: `AnswersRefused`) and records the
     /// application as "Demande envoyée". Returns it with the advantages the récapitulatif states.
     public func submitApplication(dossier: String, answers: ApplicationAnswers, referentials: Referentials,
-                                  rights: RightsFile, photoCrop: String? = nil, now: Date = Date()) throws -> (ApplicationRecord, [Advantage]) {
+                                  rights: RightsFile, photoCrop: String? = nil, trainingLabel: String? = nil,
+                                  now: Date = Date()) throws -> (ApplicationRecord, [Advantage]) {
         let checked = try referentials.check(answers, rights: rights, uploads: uploads, today: ParisCalendar.businessDay(of: now))
         let record = Self.answersRecord(checked)
         let application = try ledger.write(now: now) { tx in
@@ -43,6 +44,9 @@ public struct ApplicationDesk {
             // "Recadrer" (the web space): the frame kept for the card's printing, in the same transaction.
             if let photoCrop {
                 try tx.ledger.connection.run("UPDATE applications SET photo_crop = ? WHERE id = ?", photoCrop, application.id)
+            }
+            if let trainingLabel {
+                try tx.ledger.connection.run("UPDATE applications SET training_label = ? WHERE id = ?", trainingLabel, application.id)
             }
             return application
         }
@@ -101,12 +105,36 @@ public struct ApplicationDesk {
             throw AnswersRefused(errors: errors)
         }
         let distance = Distance.metres(home.coordinates, place)
+        let today = ParisCalendar.businessDay(of: now)
+        let yearStart = Self.schoolYearStart(of: today)
         let input = THRRequestInput(
             homeAddressID: home.id, homeLatitudeMicrodegrees: Int64(home.coordinates.latitudeMicrodegrees),
             homeLongitudeMicrodegrees: Int64(home.coordinates.longitudeMicrodegrees), establishmentUAI: establishment.uai,
             distanceMetres: Int64(distance), transport: answers.transport, hebergement: answers.hebergement,
             restauration: answers.restauration, documents: answers.documents)
-        return try ledger.write(now: now) { try $0.submitTHR(pan: pan, input: input) }
+        let outsideRegion = !establishment.isInHautsDeFrance
+        return try ledger.write(now: now) { tx in
+            // One THR request granted per card and school year (September to August): a refused one may be made again.
+            let card = try tx.card(pan: pan)
+            let granted = try tx.thrRequests(cardID: card.id).contains { request in
+                request.status == .approved
+                    && ParisCalendar.businessDay(of: Date(timeIntervalSince1970: Double(request.submittedAtMillis) / 1000)) >= yearStart
+            }
+            if granted {
+                throw ReviewError("thr_granted_this_year", "card \(pan.masked) already has a THR request granted this school year")
+            }
+            let submitted = try tx.submitTHR(pan: pan, input: input)
+            // The guide: a CFA outside the region has no establishment step; the request goes to the Région at once.
+            return outsideRegion ? try tx.validateTHR(id: submitted.id, by: Self.outsideRegionValidator) : submitted
+        }
+    }
+
+    /// Who "validates" a THR request whose CFA is outside the region (it goes straight to the Région).
+    public static let outsideRegionValidator = "region:cfa-hors-region"
+
+    /// The first day of the school year `day` is in: 1 September.
+    public static func schoolYearStart(of day: LocalDate) -> LocalDate {
+        LocalDate(year: day.month >= 9 ? day.year : day.year - 1, month: 9, day: 1)!
     }
 
     // MARK: - Review (the operator's verbs)

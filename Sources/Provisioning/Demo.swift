@@ -87,14 +87,10 @@ public struct DemoManifest: Codable, Sendable {
         public let birthDate: String
         public let email: String
         public let phone: String
-        /// `new` (no application), `submitted` (waiting for the establishment), `validated` (waiting for approval),
-        /// `approved` (card issued: an apprenti who can request THR on the web space).
+        /// `new` (no application), `submitted` (waiting for the establishment), `validated` (waiting for approval).
         public let state: String
-        /// For `approved`: the card issued by the approval, and its key (as `cards` gives them).
-        public var pan: String? = nil
-        public var key: String? = nil
         enum CodingKeys: String, CodingKey {
-            case dossier, password, email, phone, state, pan, key
+            case dossier, password, email, phone, state
             case birthDate = "birth_date"
         }
     }
@@ -235,7 +231,8 @@ public enum DemoEnvironment {
                 try tx.setRegionAccount(DemoBankAccounts.region) // (issue 12) the debtor of reimbursements
                 manifestCards = try seedCards(tx, masterKey: masterKey)
                 manifestCards = try seedWebAccounts(tx, cards: manifestCards)
-                manifestAccounts = try seedApplications(tx, layout: layout, referentials: referentials, masterKey: masterKey) // (issue 10)
+                manifestAccounts = try seedApplications(tx, layout: layout, referentials: referentials) // (issue 10)
+                try seedApprenticeApplications(tx, layout: layout, referentials: referentials, cards: manifestCards)
             }
             let violations = try ledger.read { try $0.checkInvariants() }
             precondition(violations.isEmpty, "the demo ledger breaks its own invariants: \(violations)")

@@ -8,7 +8,8 @@ import Referentials
 
 /// (issue 10) The demo's référentiels, rights file, uploads and applications (contract §9, "In the demo
 /// environment"): one application waiting for the establishment, one validated and waiting for approval.
-/// An apprenti whose application is approved (card issued) can request THR on the web space: HDF-2026-2004.
+/// The apprentis among the demo's card holders have the approved application their card came from (home and CFA on
+/// record), so each can request THR on the web space.
 extension DemoEnvironment {
     /// Where `gateway demo` reads the shipped extracts: `HDF_REFERENTIELS_SOURCE` if set, else the checkout's
     /// `referentiels/` (this source file's `../../referentiels`).
@@ -69,8 +70,6 @@ extension DemoEnvironment {
         let addressID: String
         let establishmentUAI: String
         let validatedBy: String?
-        /// Approved by the Région at the demo's creation (the card issued and loaded as `application approve` does).
-        var approvedBy: String? = nil
     }
 
     static let applicationSeeds: [ApplicationSeed] = [
@@ -82,12 +81,6 @@ extension DemoEnvironment {
                                                        birthDate: LocalDate(year: 2009, month: 11, day: 23)),
                         situation: .apprenti, level: "annee_1", addressID: "59350_6950_00010", establishmentUAI: "0590203A",
                         validatedBy: "etablissement:0590203A"),
-        // An apprenti whose application was approved: a card, and a home and a CFA on record, so that
-        // "Demande de THR" can compute the distance (contract §9: an apprenti who can request THR).
-        ApplicationSeed(beneficiary: BeneficiaryRecord(dossier: "HDF-2026-2004", firstName: "Yanis", lastName: "Delcourt",
-                                                       birthDate: LocalDate(year: 2008, month: 9, day: 17)),
-                        situation: .apprenti, level: "annee_1", addressID: "59512_0400_00002", establishmentUAI: "0590203A",
-                        validatedBy: "etablissement:0590203A", approvedBy: "region:demo"),
     ]
 
     /// (contract §2) The account that has just been created: no application yet.
@@ -98,10 +91,10 @@ extension DemoEnvironment {
     /// (the demo's password, as for the card holders), and their applications, checked like any submission.
     /// Returns them as the manifest's `accounts`.
     static func seedApplications(_ tx: LedgerTransaction, layout: EnvironmentLayout,
-                                 referentials: Referentials, masterKey: IssuerMasterKey) throws -> [DemoManifest.Account] {
+                                 referentials: Referentials) throws -> [DemoManifest.Account] {
         let uploads = UploadStore(environmentDirectory: layout.directory)
         var accounts: [DemoManifest.Account] = []
-        func account(_ beneficiary: BeneficiaryRecord, id: Int64, state: String, index: Int, card: CardRecord? = nil) throws {
+        func account(_ beneficiary: BeneficiaryRecord, id: Int64, state: String, index: Int) throws {
             let password = demoPassword(dossier: beneficiary.dossier)
             let email = "compte.\(beneficiary.dossier.suffix(4))@demo.generation-hdf.example"
             let phone = "06 98 76 54 \(String(format: "%02d", index))"
@@ -109,8 +102,7 @@ extension DemoEnvironment {
                                           passwordHash: WebAccounts.hash(password: password, cost: WebAccounts.demoPasswordHashCost),
                                           email: email, phone: phone, establishment: "")
             accounts.append(.init(dossier: beneficiary.dossier, password: password, birthDate: beneficiary.birthDate?.iso ?? "",
-                                  email: email, phone: phone, state: state, pan: card?.pan.digits,
-                                  key: card.map { Hex.encode(masterKey.cardKey(for: $0.pan)) }))
+                                  email: email, phone: phone, state: state))
         }
         for (index, seed) in applicationSeeds.enumerated() {
             let id = try tx.registerBeneficiary(seed.beneficiary)
@@ -131,15 +123,49 @@ extension DemoEnvironment {
             let checked = try referentials.check(answers, rights: .defaults, uploads: uploads, today: tx.today)
             let application = try tx.submitApplication(dossier: seed.beneficiary.dossier, answers: ApplicationDesk.answersRecord(checked))
             if let validator = seed.validatedBy { _ = try tx.validateApplication(id: application.id, by: validator) }
-            if let region = seed.approvedBy {
-                let (_, card, _) = try ApplicationDesk.approve(tx, id: application.id, rights: .defaults, by: region)
-                try account(seed.beneficiary, id: id, state: "approved", index: index + 1, card: card)
-                continue
-            }
             try account(seed.beneficiary, id: id, state: seed.validatedBy == nil ? "submitted" : "validated", index: index + 1)
         }
         let id = try tx.registerBeneficiary(newAccountSeed)
         try account(newAccountSeed, id: id, state: "new", index: 0)
         return accounts.sorted { $0.dossier < $1.dossier }
+    }
+
+    /// Homes and CFAs of the demo's apprentis (BAN ids and UAIs of the shipped extracts), in turn.
+    static let apprenticeHomes: [(addressID: String, cfa: String)] = [
+        ("59512_0400_00002", "0590203A"),   // Roubaix → CFA Lille Métropole Industrie
+        ("62041_0450_00001", "0620302S"),   // Arras → CFA de l'Artois
+        ("62193_0660_00001", "0620304U"),   // Calais → CFA du Calaisis
+        ("80021_3150_00001", "0800103C"),   // Amiens → CFA des Métiers de la Somme
+    ]
+
+    /// For each active card of an apprenti, the approved application it came from, checked like any
+    /// submission (`Referentials.check`), so that "Demande de THR" knows their home and their CFA.
+    static func seedApprenticeApplications(_ tx: LedgerTransaction, layout: EnvironmentLayout, referentials: Referentials,
+                                           cards: [DemoManifest.Card]) throws {
+        let uploads = UploadStore(environmentDirectory: layout.directory)
+        var next = 0
+        for card in cards where card.status == CardStatus.active.rawValue {
+            let record = try tx.card(pan: try PAN(validating: card.pan))
+            let beneficiary = try tx.beneficiary(id: record.beneficiaryID)
+            guard beneficiary.situation == .apprenti else { continue }
+            let home = apprenticeHomes[next % apprenticeHomes.count]
+            next += 1
+            var answers = ApplicationAnswers()
+            answers.situation = .apprenti
+            answers.level = "annee_1"
+            answers.addressID = home.addressID
+            answers.establishmentUAI = home.cfa
+            answers.boursier = beneficiary.boursier
+            answers.cfaInHautsDeFrance = true
+            answers.contractSignedOn = tx.today.adding(months: -3)
+            answers.contractEndsOn = tx.today.adding(months: 21)
+            answers.apprenticeLastYear = false
+            answers.photoUpload = try uploads.store(demoPhotoPNG, allowed: [.jpeg, .png]).name
+            answers.contractUpload = try uploads.store(demoPDF("Contrat d'apprentissage (demo)")).name
+            answers.notification = .email
+            let checked = try referentials.check(answers, rights: .defaults, uploads: uploads, today: tx.today)
+            _ = try tx.recordApprovedApplication(dossier: beneficiary.dossier, answers: ApplicationDesk.answersRecord(checked),
+                                                 cardID: record.id, by: "region:demo")
+        }
     }
 }

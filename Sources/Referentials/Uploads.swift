@@ -147,6 +147,27 @@ public struct UploadStore: Sendable {
         return Array(data)
     }
 
+    /// Deletes a stored upload (a photo replaced, a draft's file no longer used). Unknown names are ignored.
+    public func remove(_ name: String) {
+        guard Self.isStoredName(name) else { return }
+        unlink(directory + "/" + name)
+    }
+
+    /// Deletes the uploads last modified before `cutoff` that `referenced` does not name: the files of drafts
+    /// never sent (a session's draft lives at most an hour). Returns how many were deleted.
+    @discardableResult
+    public func sweep(olderThan cutoff: Date, keeping referenced: Set<String>) -> Int {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        var removed = 0
+        for name in names where Self.isStoredName(name) && !referenced.contains(name) {
+            let path = directory + "/" + name
+            guard let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date,
+                  modified < cutoff else { continue }
+            if unlink(path) == 0 { removed += 1 }
+        }
+        return removed
+    }
+
     func ensureDirectory() throws {
         var isDirectory: ObjCBool = false
         if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {

@@ -38,7 +38,7 @@ extension Site {
                     // No card yet (contract §9): where the application stands, or the way to make one.
                     let dossier = identity.dossier
                     if let standing = try await pool.run({ try ApplicationStanding.newest(dossier: dossier, ledger: $0) }) {
-                        var application: [String: Any] = ["status": standing.label]
+                        var application: [String: Any] = ["status": standing.label, "rejected": standing.status == .rejected]
                         if let reason = standing.reason { application["reason"] = reason }
                         values["application"] = application
                     }

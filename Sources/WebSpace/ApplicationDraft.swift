@@ -20,6 +20,8 @@ public struct ApplicationDraft: Codable, Sendable, Equatable {
     public var contractUpload: String?
     public var photoCrop: PhotoCrop?
     public var notification: String?
+    /// "le libellé de ta formation" (free text, kept with the application).
+    public var trainingLabel = ""
 
     public init() {}
 

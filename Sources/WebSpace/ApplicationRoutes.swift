@@ -69,6 +69,10 @@ extension Site {
     }
 
 
+    static let maximumTrainingLabelCharacters = 100
+    /// Codes postaux suggested at most (a région has about 1,500).
+    static let maximumListedPostcodes = 3_000
+
     static let applicationSteps = ["Ma situation", "Mes coordonnées", "Mon établissement", "Ma photo", "Récapitulatif"]
 
     static func levelLabel(_ level: String) -> String {
@@ -102,6 +106,7 @@ extension Site {
                 var draft = draft
                 if draft.situation != situation.rawValue {
                     // Another situation: its level, establishment and apprentice answers no longer apply.
+                    if let contract = draft.contractUpload { uploads.remove(contract) }
                     draft.level = nil; draft.establishmentUAI = nil; draft.cfaInHautsDeFrance = nil; draft.contractSignedOn = nil
                     draft.contractEndsOn = nil; draft.apprenticeLastYear = nil; draft.differentDiplomaLastYear = nil; draft.contractUpload = nil
                 }
@@ -166,6 +171,11 @@ extension Site {
                 }
                 let level = form.text("niveau")
                 if situation.levels.contains(level) { draft.level = level } else { errors["niveau"] = "Choisis ton niveau de formation." }
+                let training = form.text("formation")
+                draft.trainingLabel = training
+                if training.isEmpty || training.count > Self.maximumTrainingLabelCharacters || training.contains(where: \.isNewline) {
+                    errors["formation"] = "Indique le libellé de ta formation (par exemple « Bac pro Métiers de l'électricité »), \(Self.maximumTrainingLabelCharacters) caractères au plus."
+                }
                 draft.boursier = form.isChecked("boursier")
                 if situation == .apprenti {
                     draft.cfaInHautsDeFrance = Self.yesNo(form.text("cfa_hdf"))
@@ -183,7 +193,9 @@ extension Site {
                     }
                     if let bytes = parsed.files["contrat"] {
                         do {
-                            draft.contractUpload = try uploads.store(bytes).name
+                            let stored = try uploads.store(bytes).name
+                            if let previous = draft.contractUpload { uploads.remove(previous) }
+                            draft.contractUpload = stored
                         } catch let refusal as UploadRefusal {
                             errors["contrat"] = refusal.message
                         }
@@ -212,11 +224,14 @@ extension Site {
                 var error: String?
                 if let bytes = parsed.files["photo"] {
                     do {
-                        let stored = try uploads.store(bytes, allowed: [.jpeg, .png])
+                        _ = try UploadStore.check(bytes, allowed: [.jpeg, .png])
                         if ImageSize.of(bytes) == nil {
+                            // Refused before anything is written.
                             error = "Cette image n'a pas pu être lue : choisis une autre photo (JPEG ou PNG)."
                         } else {
+                            let stored = try uploads.store(bytes, allowed: [.jpeg, .png])
                             var draft = draft
+                            if let previous = draft.photoUpload { uploads.remove(previous) }
                             draft.photoUpload = stored.name
                             draft.photoCrop = .whole
                             saveDraft(context, draft)
@@ -284,14 +299,22 @@ extension Site {
             try await withApplicant(context) { identity, session, user, draft in
                 guard let referentials else { return Self.redirect(base) }
                 let dossier = identity.dossier, directory = configuration.directory
+                if draft.trainingLabel.isEmpty {
+                    return try await summaryPage(draft: draft, errors: ["formation": "Indique le libellé de ta formation."], session: session, user: user)
+                }
                 do {
                     _ = try await pool.run { ledger in
                         let desk = ApplicationDesk(layout: EnvironmentLayout(directory: directory), ledger: ledger)
                         return try desk.submitApplication(dossier: dossier, answers: draft.answers, referentials: referentials,
-                                                          rights: try desk.rights(), photoCrop: draft.photoCrop?.stored)
+                                                          rights: try desk.rights(), photoCrop: draft.photoCrop?.stored,
+                                                          trainingLabel: draft.trainingLabel)
                     }
                 } catch let refused as AnswersRefused {
                     return try await summaryPage(draft: draft, errors: Self.fieldErrors(refused), session: session, user: user)
+                } catch let refusal as ReviewError where refusal.code == "application_open" || refusal.code == "has_card" {
+                    // "Confirmer" clicked twice: the first one sent it.
+                    saveDraft(context, nil)
+                    return Self.redirect("/accueil")
                 }
                 saveDraft(context, nil)
                 return applicationPage("demande-envoyee", title: "Demande envoyée", step: 5, values: [:], session: session, user: user)
@@ -353,6 +376,8 @@ extension Site {
         }
         let postcode = query.text("cp").filter { !$0.isWhitespace }
         values["cp"] = postcode
+        // The référentiel's codes postaux, offered as the field's suggestions (a list, no script).
+        values["postcodes"] = addresses.postcodes.prefix(Self.maximumListedPostcodes).map { ["value": $0] }
         if !postcode.isEmpty {
             let communes = addresses.communes(postcode: postcode)
             if communes.isEmpty {
@@ -395,6 +420,7 @@ extension Site {
             "establishments": listed.map { ["value": $0.uai, "label": "\($0.name) (\($0.uai))", "selected": $0.uai == draft.establishmentUAI] as [String: Any] },
             "levels": situation.levels.map { ["value": $0, "label": Self.levelLabel($0), "selected": $0 == draft.level] as [String: Any] },
             "boursier": draft.boursier,
+            "formation": echo["formation"] ?? draft.trainingLabel,
         ]
         if situation == .apprenti {
             values["apprenti"] = [
@@ -433,6 +459,7 @@ extension Site {
         let establishment = draft.establishmentUAI.flatMap { referentials.establishments.establishment(uai: $0) }
         add("Établissement", establishment.map { "\($0.name), \($0.commune) (\($0.uai))" }, "/etablissement")
         add("Niveau de formation", draft.level.map(Self.levelLabel), "/etablissement")
+        add("Libellé de la formation", draft.trainingLabel.isEmpty ? nil : draft.trainingLabel, "/etablissement")
         add("Boursier", draft.boursier ? "Oui" : "Non", "/etablissement")
         if situation == .apprenti {
             add("CFA en Région Hauts-de-France", draft.cfaInHautsDeFrance.map { $0 ? "Oui" : "Non" }, "/etablissement")

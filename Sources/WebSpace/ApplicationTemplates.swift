@@ -59,8 +59,9 @@ extension Templates {
     <form method="get" action="/demande-de-carte/coordonnees#completer" class="formulaire">
     <div class="champ">
     <label for="cp">Code postal</label>
-    <input id="cp" name="cp" type="text" inputmode="numeric" autocomplete="postal-code" value="{{cp}}"{{#cpError}} aria-invalid="true" aria-describedby="cp-erreur"{{/cpError}}>
+    <input id="cp" name="cp" type="text" inputmode="numeric" autocomplete="postal-code" list="codes-postaux" value="{{cp}}"{{#cpError}} aria-invalid="true" aria-describedby="cp-erreur"{{/cpError}}>
     {{#cpError}}<p class="erreur" id="cp-erreur">{{.}}</p>{{/cpError}}
+    <datalist id="codes-postaux">{{#postcodes}}<option value="{{value}}">{{/postcodes}}</datalist>
     </div>
     {{#communesShown}}
     <div class="champ">
@@ -126,6 +127,11 @@ extension Templates {
     <select id="niveau" name="niveau"\(invalid("niveau"))><option value="">Choisis ton niveau</option>{{#levels}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/levels}}</select>
     \(error("niveau"))
     </div>
+    <div class="champ">
+    <label for="formation">Libellé de ta formation</label>
+    <input id="formation" name="formation" type="text" maxlength="100" value="{{formation}}"\(invalid("formation"))>
+    \(error("formation"))
+    </div>
     <fieldset>
     <legend>Question complémentaire</legend>
     <p class="case"><input id="boursier" name="boursier" type="checkbox" value="1"{{#boursier}} checked{{/boursier}}><label for="boursier">Je suis boursier</label></p>
@@ -165,7 +171,7 @@ extension Templates {
     \(token)
     <div class="champ">
     <label for="photo">Ta photo (JPEG ou PNG, 5 Mo au plus)</label>
-    <input id="photo" name="photo" type="file" accept="image/jpeg,image/png" capture="user"\(invalid("photo"))>
+    <input id="photo" name="photo" type="file" accept="image/jpeg,image/png"\(invalid("photo"))>
     \(error("photo"))
     </div>
     <div class="actions">
@@ -270,14 +276,16 @@ extension Templates {
     <legend>Hébergement</legend>
     <p class="case"><input id="hebergement" name="hebergement" type="checkbox" value="1"{{#draft.hebergement}} checked{{/draft.hebergement}}><label for="hebergement">Je demande l'aide à l'hébergement ({{hebergementAmount}})</label></p>
     </fieldset>
+    \(error("parts"))
     <fieldset>
     <legend>Justificatifs</legend>
     {{#documentsShown}}<ul>{{#documents}}<li>Justificatif {{number}} déposé</li>{{/documents}}</ul>{{/documentsShown}}
     {{^documentsShown}}<p>Aucun justificatif déposé pour l'instant.</p>{{/documentsShown}}
     <div class="champ">
     <label for="justificatif">Justificatif (PDF, JPEG ou PNG, 5 Mo au plus)</label>
-    <input id="justificatif" name="justificatif" type="file" accept="application/pdf,image/jpeg,image/png"\(invalid("justificatif"))>
+    <input id="justificatif" name="justificatif" type="file" accept="application/pdf,image/jpeg,image/png"{{#errors.justificatif}} aria-invalid="true" aria-describedby="justificatif-erreur"{{/errors.justificatif}}{{#errors.documents}} aria-invalid="true" aria-describedby="documents-erreur"{{/errors.documents}}>
     \(error("justificatif"))
+    \(error("documents"))
     </div>
     <button type="submit" name="action" value="ajouter" class="lien-bouton">Ajouter ce justificatif</button>
     </fieldset>
@@ -287,7 +295,7 @@ extension Templates {
 
     static let thrSent = """
     <div class="confirmation" role="status">
-    <p>Ta demande THR est envoyée à ton établissement pour validation. Tu peux suivre son avancement sur la page « Accueil ».</p>
+    <p>{{#toRegion}}Ton CFA n'étant pas en Région Hauts-de-France, ta demande THR est transmise directement à la Région.{{/toRegion}}{{^toRegion}}Ta demande THR est envoyée à ton établissement pour validation.{{/toRegion}} Tu peux suivre son avancement sur la page « Accueil ».</p>
     </div>
     <p><a class="bouton" href="/accueil">OK</a></p>
     """

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdAuth
+import NIOConcurrencyHelpers
 
 /// The headers of contract §8 on every answer: a CSP that allows no inline script (the one script, the
 /// anti-robot step's, is a file of the site) and no framing, no
@@ -39,11 +40,28 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
 struct FormTokenMiddleware: RouterMiddleware {
     typealias Context = WebContext
     let pages: Pages
+    let uploads = UploadSlots(limit: WebLimits.maximumConcurrentUploads)
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.method == .post else { return try await next(request, context) }
         var request = request
         let multipart = MultipartFields.isMultipart(request)
+        // A body of up to 5 MB is read only for a logged-in beneficiary, on the three forms that carry a file,
+        // a few at a time: anyone else's multipart body is refused unread.
+        var uploadSlot: UploadSlots.Slot?
+        if multipart {
+            guard context.sessions.session?.beneficiaryID != nil, WebLimits.uploadPaths.contains(request.uri.path) else {
+                context.logger.notice("multipart refused: not logged in or not an upload form", metadata: ["path": .string(request.uri.path)])
+                return pages.forbidden(context: context)
+            }
+            guard let slot = uploads.take() else {
+                return pages.page("erreur", title: "Envoi impossible pour l'instant",
+                                  values: ["message": "Trop d'envois de fichiers sont en cours : rien n'a été enregistré. Réessaie dans un instant."],
+                                  user: nil, formToken: nil, status: .serviceUnavailable)
+            }
+            uploadSlot = slot
+        }
+        defer { uploadSlot?.release() }
         let body: ByteBuffer
         do {
             body = try await request.collectBody(upTo: multipart ? WebLimits.maximumUploadRequestBytes : WebLimits.maximumFormBytes)
@@ -89,4 +107,26 @@ struct FormFields: Sendable {
 
     func text(_ name: String) -> String { (values[name] ?? "").trimmingCharacters(in: .whitespacesAndNewlines) }
     func isChecked(_ name: String) -> Bool { values[name] != nil }
+}
+
+/// How many multipart bodies (up to 5 MB each) are being read at once, at most: memory stays bounded
+/// whatever the number of clients.
+final class UploadSlots: Sendable {
+    let limit: Int
+    private let inUse = NIOLockedValueBox(0)
+
+    init(limit: Int) { self.limit = limit }
+
+    struct Slot {
+        let owner: UploadSlots
+        func release() { owner.inUse.withLockedValue { $0 -= 1 } }
+    }
+
+    func take() -> Slot? {
+        inUse.withLockedValue { count in
+            guard count < limit else { return nil }
+            count += 1
+            return Slot(owner: self)
+        }
+    }
 }

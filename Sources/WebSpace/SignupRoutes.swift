@@ -54,14 +54,28 @@ extension Site {
             } catch let refusal as AccountCreation.CreationRefusal {
                 return signupForm(context, form: echo, errors: ["email": refusal.description])
             }
-            try await sendMail(checked.email, "Génération #HDF : active ton compte (dossier \(created.dossier))",
-                               activationMail(firstName: checked.firstName, dossier: created.dossier, token: created.activationToken))
-            return pages.page("compte-cree", title: "Ton compte est créé",
-                              values: ["firstName": checked.firstName, "dossier": created.dossier, "email": checked.email],
+            var values: [String: Any] = ["firstName": checked.firstName, "dossier": created.dossier, "email": checked.email]
+            do {
+                try await sendMail(checked.email, "Génération #HDF : active ton compte (dossier \(created.dossier))",
+                                   activationMail(firstName: checked.firstName, dossier: created.dossier, token: created.activationToken))
+                values["mailSent"] = true
+            } catch {
+                // The account stays; the throttle is lifted so that "Renvoyer le lien d'activation" works at once.
+                let id = created.beneficiaryID
+                try await pool.run { try AccountCreation(ledger: $0).activationMailFailed(beneficiaryID: id) }
+            }
+            return pages.page("compte-cree", title: "Ton compte est créé", values: values,
                               user: nil, formToken: ensureSession(context).formToken)
         }
+        // The mail's link opens a page with one button: a GET never activates, so a mail scanner that opens
+        // links does not use the link up.
         router.get("/activer-mon-compte") { request, context -> Response in
             let token = request.uri.queryParameters.get("lien") ?? ""
+            return pages.page("activation", title: "Confirmer mon adresse e-mail", values: ["link": token], user: nil,
+                              formToken: ensureSession(context).formToken)
+        }
+        router.post("/activer-mon-compte") { request, context -> Response in
+            let token = try await Self.form(request).text("lien")
             switch try await pool.run({ try AccountCreation(ledger: $0).activate(token: token) }) {
             case .activated(let dossier):
                 return pages.page("message", title: "Compte activé", values: [
@@ -111,7 +125,13 @@ extension Site {
                 let id = identity.beneficiaryID
                 do {
                     let (code, phone) = try await pool.run { try AccountCreation(ledger: $0).issueSMSCode(beneficiaryID: id) }
-                    try sendSMS(phone, "Génération #HDF : ton code de validation est \(code). Il est valable \(AccountCreation.smsCodeLifetimeMillis / 60_000) minutes. Ne le communique à personne.")
+                    do {
+                        try sendSMS(phone, "Génération #HDF : ton code de validation est \(code). Il est valable \(AccountCreation.smsCodeLifetimeMillis / 60_000) minutes. Ne le communique à personne.")
+                    } catch {
+                        try await pool.run { try AccountCreation(ledger: $0).smsCodeFailed(beneficiaryID: id) }
+                        return try await phonePage(identity: identity, session: session, user: user,
+                                                   values: ["sendError": "Le SMS n'a pas pu être envoyé : réessaie dans un instant ou appelle le 0800 026 080."])
+                    }
                 } catch let refusal as AccountCreation.SMSRefusal {
                     if refusal == .alreadyConfirmed { return Self.redirect("/accueil") }
                     return try await phonePage(identity: identity, session: session, user: user, values: ["sendError": refusal.description])

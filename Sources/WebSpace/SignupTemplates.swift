@@ -2,7 +2,7 @@
 extension Templates {
     static let signup: [String: String] = [
         "creer-compte-etapes": signupSteps, "creer-compte": signupForm, "compte-cree": accountCreated,
-        "renvoyer-activation": resendActivation, "portable": phoneCode,
+        "renvoyer-activation": resendActivation, "portable": phoneCode, "activation": activation,
     ]
 
     /// A radio or checkbox line with its label after it.
@@ -70,9 +70,19 @@ extension Templates {
     <p>Ton compte est créé, {{firstName}}.</p>
     <p>Ton numéro de dossier, ton identifiant pour te connecter : <span class="code">{{dossier}}</span></p>
     </div>
-    <p>Nous venons de t'envoyer un e-mail à l'adresse <strong>{{email}}</strong>. Clique sur « Confirmer mon adresse e-mail » dans ce mail pour activer ton compte (le lien est valable 48 heures).</p>
+    {{#mailSent}}<p>Nous venons de t'envoyer un e-mail à l'adresse <strong>{{email}}</strong>. Clique sur « Confirmer mon adresse e-mail » dans ce mail pour activer ton compte (le lien est valable 48 heures).</p>{{/mailSent}}
+    {{^mailSent}}<p class="alerte" role="alert">Le mail d'activation n'a pas pu être envoyé à <strong>{{email}}</strong>. Note ton numéro de dossier, puis demande un lien avec « Renvoyer le lien d'activation » dans quelques minutes.</p>{{/mailSent}}
     <p>Si tu n'as pas reçu le mail d'activation, vérifie tes courriers indésirables, ou rends-toi sur la page de connexion et clique sur « Renvoyer le lien d'activation ».</p>
     <p><a class="bouton" href="/connexion">OK</a></p>
+    """
+
+    static let activation = """
+    <p>Pour activer ton compte, confirme ton adresse e-mail.</p>
+    <form method="post" action="/activer-mon-compte" class="formulaire">
+    \(token)
+    <input type="hidden" name="lien" value="{{link}}">
+    <button type="submit">Confirmer mon adresse e-mail</button>
+    </form>
     """
 
     static let resendActivation = """

@@ -18,6 +18,14 @@ extension Site {
         let requests: [THRRequestRecord]
         var isEligible: Bool { application != nil }
         var hasOpenRequest: Bool { requests.contains { $0.status == .submitted || $0.status == .validated } }
+        /// One request granted per school year (`ApplicationDesk.submitTHR`).
+        var grantedThisYear: Bool {
+            let start = ApplicationDesk.schoolYearStart(of: ParisCalendar.today())
+            return requests.contains {
+                $0.status == .approved && ParisCalendar.businessDay(of: Date(timeIntervalSince1970: Double($0.submittedAtMillis) / 1000)) >= start
+            }
+        }
+        var canRequest: Bool { isEligible && !hasOpenRequest && !grantedThisYear }
     }
 
     func thrContext(pan: PAN, dossier: String) async throws -> THRContext {
@@ -46,21 +54,21 @@ extension Site {
             }
             return values
         }
-        return ["requests": requests, "canRequest": !context.hasOpenRequest]
+        return ["requests": requests, "canRequest": context.canRequest]
     }
 
     func addTHRRoutes(to router: Router<WebContext>) {
         router.get("/demande-de-thr") { _, context -> Response in
             try await withCard(context) { pan, identity, session, user in
                 let thr = try await thrContext(pan: pan, dossier: identity.dossier)
-                guard thr.isEligible, !thr.hasOpenRequest else { return Self.redirect("/accueil") }
+                guard thr.canRequest else { return Self.redirect("/accueil") }
                 return try await thrPage(thr, draft: session.thr ?? THRDraft(), errors: [:], added: nil, session: session, user: user)
             }
         }
         router.post("/demande-de-thr") { request, context -> Response in
             try await withCard(context) { pan, identity, session, user in
                 let thr = try await thrContext(pan: pan, dossier: identity.dossier)
-                guard thr.isEligible, !thr.hasOpenRequest, let referentials else { return Self.redirect("/accueil") }
+                guard thr.canRequest, let referentials else { return Self.redirect("/accueil") }
                 let (form, files) = try await uploadForm(request)
                 var draft = session.thr ?? THRDraft(), errors: [String: String] = [:], added: String?
                 draft.transport = form.isChecked("transport")
@@ -90,16 +98,21 @@ extension Site {
                 answers.restauration = draft.restauration
                 answers.documents = draft.documents
                 let directory = configuration.directory, submitted = answers
+                let request: THRRequestRecord
                 do {
-                    _ = try await pool.run { ledger in
+                    request = try await pool.run { ledger in
                         try ApplicationDesk(layout: EnvironmentLayout(directory: directory), ledger: ledger)
                             .submitTHR(pan: pan, answers: submitted, referentials: referentials)
                     }
                 } catch let refused as AnswersRefused {
                     return try await thrPage(thr, draft: draft, errors: Self.fieldErrors(refused), added: nil, session: session, user: user)
+                } catch let refusal as ReviewError where refusal.code == "thr_open" || refusal.code == "thr_granted_this_year" {
+                    context.sessions.withLockedSession { data in data?.thr = nil }
+                    return Self.redirect("/accueil")
                 }
                 context.sessions.withLockedSession { data in data?.thr = nil }
-                return pages.page("thr-envoyee", title: "Demande de THR envoyée", values: [:], user: user, formToken: session.formToken,
+                return pages.page("thr-envoyee", title: "Demande de THR envoyée",
+                                  values: ["toRegion": request.status == .validated], user: user, formToken: session.formToken,
                                   menuItem: "/accueil")
             }
         }

@@ -112,7 +112,9 @@ enum Templates {
     <ul class="porte-monnaie">{{#wallets}}<li><span class="libelle">{{label}}</span> <span class="solde">{{balance}}</span> <span class="expiration">valable jusqu'au {{expires}}</span></li>{{/wallets}}</ul>
     <p><a href="/ma-carte">Voir ma carte</a></p>{{/card}}
     {{^card}}{{#application}}<p>Ta demande de carte : <strong>{{status}}</strong>{{#reason}}. Motif : {{.}}{{/reason}}</p>
-    <p>Tu retrouveras ici le montant des aides qui te sont attribuées dès que ta carte sera émise.</p>{{/application}}
+    {{#rejected}}<p>Tu peux faire une nouvelle demande en tenant compte du motif.</p>
+    <p><a class="bouton" href="/demande-de-carte">Faire ma demande de carte</a></p>{{/rejected}}
+    {{^rejected}}<p>Tu retrouveras ici le montant des aides qui te sont attribuées dès que ta carte sera émise.</p>{{/rejected}}{{/application}}
     {{^application}}{{#confirmPhone}}<p>Pour finaliser la création de ton compte, confirme ton numéro de portable avec un code reçu par SMS.</p>
     <p><a class="bouton" href="/confirmer-mon-portable">Recevoir le code par SMS</a></p>{{/confirmPhone}}
     {{^confirmPhone}}<p>Tu n'as pas encore de carte Génération #HDF ni de demande en cours.</p>

@@ -36,6 +36,14 @@ public enum WebLimits {
     /// A form that carries one file (multipart): the file's 5 MB and the form's fields. A larger body is
     /// refused (413) with a page saying the file is too heavy.
     public static let maximumUploadRequestBytes = 5 * 1024 * 1024 + 64 * 1024
+    /// Multipart bodies read at once, in all (5 MB each at most): 32 MB of uploads in memory at most.
+    public static let maximumConcurrentUploads = 6
+    /// The only forms that may carry a file.
+    public static let uploadPaths: Set<String> = ["/demande-de-carte/etablissement", "/demande-de-carte/photo", "/demande-de-thr"]
+    /// Uploads of drafts never sent are deleted after this long (a draft lives in a session: 1 hour at most).
+    public static let abandonedUploadAge: Duration = .seconds(24 * 60 * 60)
+    /// How often abandoned uploads are looked for.
+    public static let uploadSweepInterval: Duration = .seconds(60 * 60)
     /// A session lives this long after login (then the beneficiary logs in again).
     public static let sessionLifetime: Duration = .seconds(60 * 60)
     /// A visitor's session before login (it only carries the login form's token).

@@ -7,6 +7,7 @@ import HummingbirdAuth
 import Ledger
 import Logging
 import Referentials
+import ServiceLifecycle
 
 /// The beneficiary web space (contract §8): `buildApplication` gives the Hummingbird application that
 /// `beneficiary serve` runs and the tests drive. The routes are in `*Routes.swift`, each small; the rules
@@ -20,8 +21,9 @@ public enum WebSpace {
         return Application(router: router,
                            configuration: .init(address: .hostname(configuration.host, port: configuration.port),
                                                 serverName: "hdf-beneficiary"),
-                           // The session store's own task drops expired sessions (every 10 minutes).
-                           services: [site.sessionDriver],
+                           // The session store's own task drops expired sessions (every 10 minutes); the sweeper
+                           // deletes the files of drafts never sent.
+                           services: [site.sessionDriver, UploadSweeper(site: site)],
                            onServerRunning: { channel in onListening(channel.localAddress?.port ?? configuration.port) },
                            logger: logger ?? Logger(label: "beneficiary-web"))
     }
@@ -111,5 +113,31 @@ struct Site: Sendable {
     static func form(_ request: Request) async throws -> FormFields {
         var request = request
         return FormFields(body: try await request.collectBody(upTo: WebLimits.maximumFormBytes))
+    }
+}
+
+/// Deletes, every `WebLimits.uploadSweepInterval`, the uploads no application or THR request names and
+/// older than `WebLimits.abandonedUploadAge` (a draft lives in a session of an hour at most): the disk a
+/// beneficiary can fill with drafts never sent stays bounded.
+struct UploadSweeper: Service {
+    let site: Site
+
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            await site.sweepAbandonedUploads()
+            // A graceful shutdown (SIGTERM) ends the wait at once.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: WebLimits.uploadSweepInterval) }
+        }
+    }
+}
+
+extension Site {
+    func sweepAbandonedUploads() async {
+        let cutoff = Date().addingTimeInterval(-Double(WebLimits.abandonedUploadAge.components.seconds))
+        let uploads = self.uploads
+        _ = try? await pool.run { ledger in
+            let referenced = try ledger.read { try $0.referencedUploads() }
+            return uploads.sweep(olderThan: cutoff, keeping: referenced)
+        }
     }
 }

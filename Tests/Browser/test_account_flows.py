@@ -135,6 +135,9 @@ def activate_and_confirm_phone(driver, env, dossier, email, shoot=False):
     assert mail is not None and mail.to.lower() == email.lower() and dossier in mail.text, mail
     link = next(link for link in mail.links if "/activer-mon-compte" in link)
     driver.get(link)
+    if shoot:
+        check_page(driver, "activation")
+    click(driver, "Confirmer mon adresse e-mail", "button")
     assert "ton compte est activé" in driver.page_source
     if shoot:
         check_page(driver, "compte-active")
@@ -185,6 +188,7 @@ def apply_for_card(driver, env, files, situation, postcode, town, establishment,
     click(driver, "Afficher les établissements de cette ville", "button")
     Select(field(driver, "Établissement")).select_by_value(establishment)
     Select(field(driver, "Niveau de formation")).select_by_value(level)
+    field(driver, "Libellé de ta formation").send_keys("Bac pro Métiers de l'électricité")
     driver.find_element(By.XPATH, "//label[normalize-space()='Je suis boursier']").click()
     if apprenti:
         driver.find_element(By.ID, "cfa_hdf-oui").click()
@@ -250,7 +254,9 @@ def test_new_account_to_a_card_that_pays(env, driver, files):
     check_page(driver, "accueil-carte-emise")
     print(f"\naccount-to-card: seconds={elapsed:.1f} (from 'Créer le compte' to 'Carte émise' on Accueil)")
     # The beneficiary was told by mail and SMS, as chosen on the récapitulatif.
-    assert "Carte émise" in newest_mail(env.dir).text or "carte" in newest_mail(env.dir).text.lower()
+    notice = newest_mail(env.dir)
+    assert notice.to.lower() == email.lower() and "100,00 €" in notice.text, notice.text
+    assert newest_sms(env.dir).phone.replace(" ", "") == "0612987654", newest_sms(env.dir)
 
     # The new card pays at a bookshop's terminal, over mutual TLS, with its own key.
     pan, key = approval["card"]["pan"], approval["card"]["key"]
@@ -260,12 +266,12 @@ def test_new_account_to_a_card_that_pays(env, driver, files):
     assert "75,00 €" in accueil_text(driver, env)
 
 
-@pytest.mark.parametrize("situation,postcode,town,establishment,level,amount,apprenti", [
-    ("Je suis apprenti", "59000", "Lille", "0590203A", "annee_1", "200 €", True),
-    ("Je suis élève de l'école de production", "62100", "Calais", "0620305V", "annee_1", "200 €", False),
-    ("Je suis en formation post-bac", "59100", "Lille", "0590205C", "annee_2", "55 €", False),
+@pytest.mark.parametrize("situation,code,postcode,town,establishment,level,amount,apprenti", [
+    ("Je suis apprenti", "apprenti", "59000", "Lille", "0590203A", "annee_1", "200 €", True),
+    ("Je suis élève de l'école de production", "ecole_production", "62100", "Calais", "0620305V", "annee_1", "200 €", False),
+    ("Je suis en formation post-bac", "post_bac", "59100", "Lille", "0590205C", "annee_2", "55 €", False),
 ])
-def test_the_other_situations(env, driver, files, situation, postcode, town, establishment, level, amount, apprenti):
+def test_the_other_situations(env, driver, files, situation, code, postcode, town, establishment, level, amount, apprenti):
     email = f"jade.{uuid.uuid4().hex[:8]}@exemple.fr"
     dossier, _ = create_account(driver, env, email)
     activate_and_confirm_phone(driver, env, dossier, email)
@@ -273,10 +279,12 @@ def test_the_other_situations(env, driver, files, situation, postcode, town, est
     assert advantages == [f"Ton avantage Manuels et équipement : {amount}"], advantages
     listed = gateway(env, "application", "list")["applications"]
     mine = next(a for a in listed if a["dossier"] == dossier)
-    assert mine["status"] == "submitted" and mine["situation"] in ("apprenti", "ecole_production", "post_bac")
+    assert mine["status"] == "submitted" and mine["situation"] == code, mine
     gateway(env, "application", "reject", "--id", mine["id"], "--reason", "Pièce manquante : certificat de scolarité")
     text = accueil_text(driver, env)
     assert "Refusée" in text and "certificat de scolarité" in text, text
+    # A refused application may be made again.
+    assert driver.find_elements(By.XPATH, "//main//a[normalize-space()='Faire ma demande de carte']")
 
 
 def test_refusals(env, driver, files):
@@ -312,19 +320,23 @@ def test_refusals(env, driver, files):
     field(driver, "Date de naissance (jj/mm/aaaa)").send_keys("03/10/2009")
     click(driver, "Renvoyer le lien d'activation", "button")
     assert "au plus un toutes les 5 minutes" in driver.page_source
+    check_page(driver)
     assert newest_mail(env.dir).links == mail.links, "throttled: no new link within 5 minutes"
 
     # An expired link: its expiry moved into the past by another process on the ledger, as time would.
     with sqlite3.connect(env.dir / "ledger.sqlite", timeout=10) as ledger:
         ledger.execute("UPDATE web_activations SET expires_at_ms = 0 WHERE used_at_ms IS NULL")
     driver.get(link)
+    click(driver, "Confirmer mon adresse e-mail", "button")
     assert "a expiré ou a déjà servi" in driver.page_source
     check_page(driver, "activation-lien-expire")
     with sqlite3.connect(env.dir / "ledger.sqlite", timeout=10) as ledger:
         ledger.execute("UPDATE web_activations SET expires_at_ms = 9999999999999 WHERE used_at_ms IS NULL")
     driver.get(link)
+    click(driver, "Confirmer mon adresse e-mail", "button")
     assert "ton compte est activé" in driver.page_source
     driver.get(link)
+    click(driver, "Confirmer mon adresse e-mail", "button")
     assert "a expiré ou a déjà servi" in driver.page_source, "a reused link"
 
     # Logged in, phone not confirmed: no application yet.
@@ -365,6 +377,7 @@ def test_refusals(env, driver, files):
     click(driver, "Afficher les établissements de cette ville", "button")
     Select(field(driver, "Établissement")).select_by_value("0620301R")
     Select(field(driver, "Niveau de formation")).select_by_value("premiere")
+    field(driver, "Libellé de ta formation").send_keys("Première générale")
     click(driver, "Suivant", "button")
     uploads_before = len(list((env.dir / "uploads").iterdir()))
     field(driver, "Ta photo (JPEG ou PNG, 5 Mo au plus)").send_keys(str(files / "pas-une-image.jpg"))
@@ -375,7 +388,9 @@ def test_refusals(env, driver, files):
 
 
 def test_thr_request(env, driver, files):
-    account = next(a for a in env.demo["accounts"] if a["state"] == "approved")
+    # The first apprenti among the demo's card holders: home in Roubaix, CFA in Lille (DemoApplications.swift).
+    card = next(c for c in env.demo["cards"] if c["status"] == "active" and c["beneficiary"]["situation"] == "apprenti")
+    account = card["beneficiary"]
     driver.delete_all_cookies()
     driver.get(env.url("/connexion"))
     field(driver, "Numéro de carte ou numéro de dossier").send_keys(account["dossier"])
@@ -390,7 +405,9 @@ def test_thr_request(env, driver, files):
     assert 5 < kilometres < 20, kilometres   # Roubaix → Lille, as the crow flies
     check_page(driver, "demande-thr")
     click(driver, "Valider ma demande", "button")
-    assert "Choisis au moins une aide" in driver.page_source
+    assert "Choisis au moins une aide" in driver.find_element(By.ID, "parts-erreur").text
+    assert "Joins au moins un justificatif" in driver.find_element(By.ID, "documents-erreur").text
+    check_page(driver, "demande-thr-refus")
     for part in ("transport", "restauration"):
         label = driver.find_element(By.CSS_SELECTOR, f"label[for='{part}']")
         assert label.text.startswith("Je demande l'aide"), label.text
@@ -415,3 +432,5 @@ def test_thr_request(env, driver, files):
     text = accueil_text(driver, env)
     assert f"Transport : {transport}" in text and "Restauration : 150,00 €" in text, text
     check_page(driver, "accueil-thr-approuvee")
+    # One request granted per school year: no new one is offered.
+    assert not driver.find_elements(By.LINK_TEXT, "Faire ma demande")

@@ -70,29 +70,42 @@ def click(driver, text, tag="*"):
     """Clicks the button or link whose visible text starts with `text`, then waits for the page it leads to
     (every link and button of the web space navigates: a form's POST and its redirect, or a link).
 
-    Chromium sometimes answers "Node with given id does not belong to the document" when the element was
-    found a moment before the document settled (seen after a POST's redirect): the click was not dispatched,
-    so the element is found again and clicked again."""
+    Chromium sometimes answers "Node with given id does not belong to the document" around a navigation.
+    Either the click was dispatched and the page is being replaced (then the new page is waited for), or the
+    element was found just before the document settled and nothing happened (then it is found again)."""
     xpath = f"//{tag}[(self::button or self::a) and starts-with(normalize-space(), {xpath_literal(text)})]"
     for attempt in range(CLICK_ATTEMPTS):
+        found = driver.find_elements(By.XPATH, xpath)
+        if not found:
+            main = driver.find_elements(By.TAG_NAME, "main")
+            raise AssertionError(f"no {tag} '{text}' on {driver.current_url}: "
+                                 f"{(main[0].text if main else driver.page_source)[:1500]}")
+        page = driver.find_element(By.TAG_NAME, "html")
         try:
-            found = driver.find_elements(By.XPATH, xpath)
-            if not found:
-                main = driver.find_elements(By.TAG_NAME, "main")
-                raise AssertionError(f"no {tag} '{text}' on {driver.current_url}: "
-                                     f"{(main[0].text if main else driver.page_source)[:1500]}")
-            follow(driver, found[0])
+            follow(driver, found[0], page)
             return
         except (StaleElementReferenceException, WebDriverException) as error:
             detached = isinstance(error, StaleElementReferenceException) or "does not belong to the document" in str(error)
             if not detached or attempt == CLICK_ATTEMPTS - 1:
                 raise
+            if navigated(driver, page):
+                return
             time.sleep(0.2)
 
 
-def follow(driver, element):
+def navigated(driver, page):
+    """Whether `page` (the <html> element of the page a click was made on) was replaced; waits for the new one."""
+    try:
+        WebDriverWait(driver, 1).until(staleness_of(page))
+    except TimeoutException:
+        return False
+    WebDriverWait(driver, PAGE_WAIT_SECONDS).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    return True
+
+
+def follow(driver, element, page=None):
     """Clicks `element` (a link or a submit button) and waits until the next page has replaced this one."""
-    page = driver.find_element(By.TAG_NAME, "html")
+    page = page or driver.find_element(By.TAG_NAME, "html")
     element.click()
     try:
         WebDriverWait(driver, PAGE_WAIT_SECONDS).until(staleness_of(page))

@@ -209,7 +209,7 @@ struct FlowTests {
     func accountsWithoutCard() async throws {
         let fixture = try WebFixture("accounts")
         let accounts = try #require(fixture.manifest.accounts)
-        #expect(Set(accounts.map(\.state)) == ["new", "submitted", "validated", "approved"])
+        #expect(Set(accounts.map(\.state)) == ["new", "submitted", "validated"])
         try await fixture.application().test(.router) { client in
             for account in accounts {
                 var visitor = Visitor(client)
@@ -220,13 +220,22 @@ struct FlowTests {
                 case "new":
                     #expect(home.text.contains("Tu n'as pas encore de carte") && home.body.contains(#"href="/demande-de-carte""#))
                 case "submitted": #expect(home.text.contains("Demande envoyée"), "\(home.text)")
-                case "approved":
-                    // The apprenti whose application was approved: a card, and the THR request open to them.
-                    #expect(home.text.contains("Carte n°") && home.body.contains(#"href="/demande-de-thr">Faire ma demande</a>"#), "\(home.text)")
                 default: #expect(home.text.contains("Validée par ton établissement"), "\(home.text)")
                 }
                 #expect(try await visitor.get("/ma-carte").status == .ok, "Ma carte without a card answers, it does not fail")
             }
+            // The demo's apprentis with a card: the approved application their card came from is on record, so
+            // "Demande de THR" is open to them; a lycéen's Accueil has no THR section.
+            let apprenti = try #require(fixture.manifest.cards.first { $0.status == "active" && $0.beneficiary.situation == "apprenti" })
+            var visitor = Visitor(client)
+            try await visitor.login(apprenti.beneficiary.dossier, try #require(apprenti.beneficiary.password))
+            let home = try await visitor.get("/accueil")
+            #expect(home.text.contains("Carte émise") && home.body.contains(#"href="/demande-de-thr">Faire ma demande</a>"#), "\(home.text)")
+            let lyceen = try #require(fixture.manifest.cards.first { $0.status == "active" && $0.beneficiary.situation == "lyceen" })
+            var other = Visitor(client)
+            try await other.login(lyceen.beneficiary.dossier, try #require(lyceen.beneficiary.password))
+            #expect(!(try await other.get("/accueil")).body.contains("/demande-de-thr"))
+            #expect(try await other.get("/demande-de-thr").location == "/accueil")
         }
     }
 }

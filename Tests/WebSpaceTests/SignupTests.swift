@@ -132,15 +132,22 @@ struct SignupTests {
             #expect(resend.status == .ok && resend.text.contains("au plus un toutes les 5 minutes"))
             #expect(await fixture.mailbox.mails.count == 1, "throttled: no second link within 5 minutes")
 
-            let activated = try await visitor.get(link)
+            // Opening the link (a mail scanner does too) changes nothing: its page's button does.
+            let opened = try await visitor.get(link)
+            #expect(opened.body.contains(">Confirmer mon adresse e-mail</button>"))
+            let token = String(link.split(separator: "=").last!)
+            #expect(try await visitor.post("/activer-mon-compte", [("lien", token)], token: false).status == .forbidden)
+            let activated = try await visitor.post("/activer-mon-compte", [("lien", token)])
             #expect(activated.status == .ok && activated.text.contains("ton compte est activé"))
-            #expect(try await visitor.get(link).status == .notFound, "a link works once")
+            _ = try await visitor.get(link)
+            #expect(try await visitor.post("/activer-mon-compte", [("lien", token)]).status == .notFound, "a link works once")
 
             let login = try await visitor.login(dossier, Self.password)
             #expect(login.status == .seeOther)
             let home = try await visitor.get("/accueil")
             #expect(home.body.contains(#"href="/confirmer-mon-portable">Recevoir le code par SMS</a>"#))
             #expect(try await visitor.get("/demande-de-carte").status == .forbidden, "no application before the phone is confirmed")
+            #expect(try await visitor.post("/demande-de-carte", [("situation", "lyceen")]).status == .forbidden, "nor a POST")
 
             _ = try await visitor.get("/confirmer-mon-portable")
             let sent = try await visitor.post("/confirmer-mon-portable/envoyer", [])
@@ -172,11 +179,20 @@ struct SignupTests {
         }
         try AccountCreation(ledger: ledger).confirmSMSCode(beneficiaryID: beneficiary, code: code, now: later)
         #expect(try AccountCreation(ledger: ledger).standing(beneficiaryID: beneficiary).phoneConfirmed)
-        // An activation link past its 48 hours does nothing.
-        let created = try AccountCreation(ledger: ledger).resendActivation(email: "nobody@example.fr", birthDate: LocalDate(year: 2009, month: 5, day: 12)!)
-        #expect(created == nil, "unknown e-mail: nothing sent")
-        let audit = try ledger.read { try $0.ledger.connection.scalarInt("SELECT COUNT(*) FROM audit WHERE action LIKE 'web.%' AND action IN ('web.account_create', 'web.account_activate', 'web.sms_code_send', 'web.sms_code_confirm')") }
-        #expect((audit ?? 0) >= 8, "every step in the audit trail")
+        let unknown = try AccountCreation(ledger: ledger).resendActivation(email: "nobody@example.fr", birthDate: LocalDate(year: 2009, month: 5, day: 12)!)
+        #expect(unknown == nil, "unknown e-mail: nothing sent")
+        // Every step in the audit trail, done by the beneficiary: creation, the throttled resend, activation, a
+        // code sent, 5 wrong tries (the right code after them is refused before any check), a second code, the
+        // right code.
+        let dossier = try ledger.read { try $0.beneficiary(id: beneficiary).dossier }
+        let steps = try ledger.read { tx in
+            try tx.ledger.connection.rows("SELECT action, result FROM audit WHERE actor = ? ORDER BY id", "beneficiary:" + dossier) {
+                "\($0.text(0)):\($0.text(1))"
+            }
+        }
+        #expect(steps == ["web.account_create:ok", "web.activation_resend:throttled", "web.account_activate:ok", "web.sms_code_send:ok"]
+                + Array(repeating: "web.sms_code_confirm:wrong_code", count: 5) + ["web.sms_code_send:ok", "web.sms_code_confirm:ok"],
+                "\(steps)")
     }
 
     @Test("an activation link expires after 48 hours")
@@ -219,15 +235,34 @@ struct SignupTests {
             _ = try await visitor.get("/demande-de-carte/etablissement?ville=Amiens")
             let cfa = try await visitor.postMultipart("/demande-de-carte/etablissement", [("etablissement", "0800103C"), ("niveau", "seconde")], files: [])
             #expect(cfa.text.contains("Choisis ton établissement dans la liste"), "a CFA is not a lycée")
-            #expect(try await visitor.postMultipart("/demande-de-carte/etablissement", [("etablissement", "0800101A"), ("niveau", "seconde")],
+            #expect(cfa.text.contains("Indique le libellé de ta formation"))
+            #expect(try await visitor.postMultipart("/demande-de-carte/etablissement",
+                                                   [("etablissement", "0800101A"), ("niveau", "seconde"), ("formation", "Seconde générale")],
                                                    files: []).location == "/demande-de-carte/photo")
             _ = try await visitor.get("/demande-de-carte/photo")
+            // A multipart body is read only for a logged-in beneficiary, on an upload form.
+            var anonymous = Visitor(client)
+            _ = try await anonymous.get("/connexion")
+            #expect(try await anonymous.postMultipart("/demande-de-carte/photo", [], files: [("photo", "p.png", Self.png(width: 10, height: 10))]).status == .forbidden)
+            #expect(try await visitor.postMultipart("/mon-compte", [], files: [("photo", "p.png", Self.png(width: 10, height: 10))]).status == .forbidden)
+            let tooLarge = try await visitor.postMultipart("/demande-de-carte/photo", [],
+                                                           files: [("photo", "big.png", [UInt8](repeating: 0x89, count: 6 * 1024 * 1024))])
+            #expect(tooLarge.status == .contentTooLarge && tooLarge.text.contains("dépasse 5 Mo"))
+            let uploadsBefore = try FileManager.default.contentsOfDirectory(atPath: fixture.directory + "/uploads").count
             let notImage = try await visitor.postMultipart("/demande-de-carte/photo", [], files: [("photo", "photo.jpg", Array("not an image".utf8))])
             #expect(notImage.status == .unprocessableContent && notImage.text.contains("n'est pas une photo JPEG ou PNG"), "checked by content, not by name")
             let pdf = try await visitor.postMultipart("/demande-de-carte/photo", [], files: [("photo", "photo.png", Array("%PDF-1.4\n%%EOF\n".utf8))])
             #expect(pdf.status == .unprocessableContent, "a PDF is not a photo")
+            var headerOnly = Self.png(width: 10, height: 10)
+            headerOnly[16...23] = [0, 0, 0, 0, 0, 0, 0, 0]   // a PNG whose size cannot be read
+            #expect(try await visitor.postMultipart("/demande-de-carte/photo", [], files: [("photo", "p.png", headerOnly)]).status == .unprocessableContent)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: fixture.directory + "/uploads").count == uploadsBefore,
+                    "a refused photo leaves no file")
+            _ = try await visitor.postMultipart("/demande-de-carte/photo", [], files: [("photo", "first.png", Self.png(width: 70, height: 90))])
             let png = try await visitor.postMultipart("/demande-de-carte/photo", [], files: [("photo", "moi.png", Self.png(width: 700, height: 900))])
             #expect(png.location == "/demande-de-carte/recadrer")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: fixture.directory + "/uploads").count == uploadsBefore + 1,
+                    "the replaced photo is deleted")
             let crop = try await visitor.get("/demande-de-carte/recadrer")
             #expect(crop.body.contains(#"viewBox="0 0 700 900""#), "the whole photo at first")
             _ = try await visitor.post("/demande-de-carte/recadrer", [("zoom", "200"), ("x", "50"), ("y", "30")])
@@ -247,16 +282,55 @@ struct SignupTests {
             #expect(confirm.body.contains(">Confirmer</button>") && confirm.body.contains(">Modifier</a>"))
             let sent = try await visitor.post("/demande-de-carte/confirmer", [])
             #expect(sent.text.contains("J'ai compris"))
+            #expect(try await visitor.post("/demande-de-carte/confirmer", []).location == "/accueil", "a second click sends nothing more")
             #expect(try await visitor.get("/accueil").text.contains("Demande envoyée"))
             #expect(try await visitor.get("/demande-de-carte").location == "/accueil", "one application at a time")
         }
         let stored = try fixture.ledger().read { tx in
             try tx.ledger.connection.row("""
-                SELECT a.situation, a.level, a.address_id, a.address_complement, a.establishment_uai, a.photo_crop, a.notification
+                SELECT a.situation, a.level, a.address_id, a.address_complement, a.establishment_uai, a.photo_crop, a.notification,
+                    a.training_label
                 FROM applications a JOIN beneficiaries b ON b.id = a.beneficiary_id WHERE b.dossier = ?
-                """, account.dossier) { row in (0..<7).map { row.optionalText(Int32($0)) ?? "" } }
+                """, account.dossier) { row in (0..<8).map { row.optionalText(Int32($0)) ?? "" } }
         }
-        #expect(stored == ["lyceen", "seconde", "80021_3150_00012", "chez Mme Roussel", "0800101A", "zoom=200;x=50;y=30", "email"])
+        #expect(stored == ["lyceen", "seconde", "80021_3150_00012", "chez Mme Roussel", "0800101A", "zoom=200;x=50;y=30", "email",
+                           "Seconde générale"])
+    }
+
+    @Test("SMS codes: 5 a day at most; activation links: 5 a day at most; a failed send lifts the throttle")
+    func dailyQuotas() throws {
+        let fixture = try WebFixture("quotas")
+        let ledger = try fixture.ledger()
+        var form = AccountCreation.Form()
+        form.lastName = "Petit"; form.firstName = "Noé"; form.birthDate = "02/03/2008"; form.email = "noe@example.fr"
+        form.phone = "0612121212"; form.password = Self.password; form.passwordConfirmation = Self.password; form.rulesAccepted = true
+        let checked = try AccountCreation.check(form, today: ParisCalendar.today()).get()
+        let accounts = AccountCreation(ledger: ledger)
+        // Noon, Paris, on a fixed day: every step below stays on that day.
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = ParisCalendar.timeZone
+        let noon = calendar.date(from: DateComponents(year: 2027, month: 3, day: 10, hour: 12))!
+        let created = try accounts.create(checked, passwordHash: WebAccounts.hash(password: Self.password, cost: 4), now: noon)
+        let gap = Double(AccountCreation.activationResendIntervalMillis) / 1000 + 1
+        for step in 1..<AccountCreation.maximumActivationSendsPerDay {
+            #expect(try accounts.resendActivation(email: checked.email, birthDate: checked.birthDate, now: noon.addingTimeInterval(gap * Double(step))) != nil)
+        }
+        let sixth = noon.addingTimeInterval(gap * Double(AccountCreation.maximumActivationSendsPerDay))
+        #expect(try accounts.resendActivation(email: checked.email, birthDate: checked.birthDate, now: sixth) == nil, "5 links a day")
+        // A mail that could not be sent gives its place back.
+        try accounts.activationMailFailed(beneficiaryID: created.beneficiaryID, now: sixth)
+        #expect(try accounts.resendActivation(email: checked.email, birthDate: checked.birthDate, now: sixth) != nil)
+
+        let smsGap = Double(AccountCreation.smsResendIntervalMillis) / 1000 + 1
+        for step in 0..<AccountCreation.maximumSMSCodesPerDay {
+            _ = try accounts.issueSMSCode(beneficiaryID: created.beneficiaryID, now: noon.addingTimeInterval(smsGap * Double(step)))
+        }
+        let after = noon.addingTimeInterval(smsGap * Double(AccountCreation.maximumSMSCodesPerDay))
+        #expect(throws: AccountCreation.SMSRefusal.dailyQuota) { try accounts.issueSMSCode(beneficiaryID: created.beneficiaryID, now: after) }
+        try accounts.smsCodeFailed(beneficiaryID: created.beneficiaryID, now: after)
+        _ = try accounts.issueSMSCode(beneficiaryID: created.beneficiaryID, now: after)
+        // The next day, codes again.
+        _ = try accounts.issueSMSCode(beneficiaryID: created.beneficiaryID, now: noon.addingTimeInterval(24 * 3600))
     }
 
     @Test("image sizes are read from PNG and JPEG headers; the crop frame stays inside the image")
