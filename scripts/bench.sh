@@ -88,7 +88,7 @@ stop_server
 
 # 2. The gateway, under the purchases load; then 3. idle connections on the same gateway.
 start_server "$WORK/gateway.log" gateway \
-    "$BIN/gateway" serve --dir "$ENV_DIR" --port 0 --metrics-port=-1 --log-level warning
+    "$BIN/gateway" serve --dir "$ENV_DIR" --port 0 --metrics-port=-1 --log-level warning ${BENCH_GATEWAY_ARGS:-}
 GATEWAY_PID=$SERVER_PID
 "$BIN/bench-load" purchases "${LOAD[@]}" --port "$SERVER_PORT" --server-pid "$GATEWAY_PID" | tee "$WORK/purchases.out"
 PEAK_KIB=$(awk '/^VmHWM:/ { print $2 }' "/proc/$GATEWAY_PID/status")

@@ -58,7 +58,7 @@ public final class GatewayServer: Service, @unchecked Sendable {
     private let registry: ConnectionRegistry
     private let standingCheck: TerminalStandingCheck
     private var memoryTrimmer: RepeatedTask?
-    private let checkpointer: Checkpointer
+    private let checkpointer: Checkpointer?
     private let channels = NIOLockedValueBox<[ObjectIdentifier: Channel]>([:])
     private let sslContext: NIOSSLContext
     private let prometheus: PrometheusCollectorRegistry?
@@ -79,11 +79,16 @@ public final class GatewayServer: Service, @unchecked Sendable {
         }
         let masterKey = try IssuerMasterKey.load(layout: layout)
         let ledger = try Ledger(path: layout.ledgerPath, actor: "gateway")
-        // The writer never checkpoints on a commit: the checkpointer thread does, on its own connection.
-        try ledger.disableAutomaticCheckpoints()
-        checkpointer = Checkpointer(ledgerPath: layout.ledgerPath, interval: configuration.limits.checkpointInterval,
-                                    maximumWALBytes: configuration.limits.maximumWALBytes) { [logger] problem in
-            logger.warning("checkpoint", metadata: ["problem": "\(problem)"])
+        // With checkpoints off the writer, the writer never checkpoints on a commit: the checkpointer thread does,
+        // on its own connection.
+        if configuration.limits.checkpointsOffTheWriter {
+            try ledger.disableAutomaticCheckpoints()
+            checkpointer = Checkpointer(ledgerPath: layout.ledgerPath, interval: configuration.limits.checkpointInterval,
+                                        maximumWALBytes: configuration.limits.maximumWALBytes) { [logger] problem in
+                logger.warning("checkpoint", metadata: ["problem": "\(problem)"])
+            }
+        } else {
+            checkpointer = nil
         }
         queue = AuthorizationQueue(ledger: ledger, authorizer: Authorizer(masterKey: masterKey), limits: configuration.limits,
                                    logger: logger)
@@ -112,7 +117,7 @@ public final class GatewayServer: Service, @unchecked Sendable {
             guard case .idle = state else { throw LedgerError.invalid("the server was already started") }
             state = .draining // placeholder while binding; replaced below
         }
-        try checkpointer.start()
+        try checkpointer?.start()
         queue.start()
         let limits = configuration.limits
         let bootstrap = ServerBootstrap(group: group)
@@ -141,7 +146,7 @@ public final class GatewayServer: Service, @unchecked Sendable {
         } catch {
             try? await listener?.close()
             queue.stopAndDrain()
-            checkpointer.stop()
+            checkpointer?.stop()
             try? await group.shutdownGracefully()
             state.withLockedValue { $0 = .stopped }
             logger.error("gateway not started", metadata: ["error": "\(error)"])
@@ -238,7 +243,7 @@ public final class GatewayServer: Service, @unchecked Sendable {
         try? await metrics?.close()
         memoryTrimmer?.cancel()
         queue.stopAndDrain()
-        checkpointer.stop()
+        checkpointer?.stop()
         // Answers are written by the event loops: wait until every connection has written the answers of
         // the requests it took up, at most `shutdownGracePeriod`, then close everything.
         let open = channels.withLockedValue { Array($0.values) }

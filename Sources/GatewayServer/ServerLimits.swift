@@ -5,6 +5,10 @@ public struct ServerLimits: Sendable {
     /// Authenticated connections (TLS handshake done, terminal known) in all; one more is closed at once.
     /// Connections still in their handshake do not count here: a stranger cannot use them up.
     public var maximumConnections = 4_096
+    /// Whether a checkpointer thread copies the WAL into the database instead of the writer's commits (SQLite's
+    /// automatic checkpoint). Off by default: measured here, the thread's syncs beside the writer's raised the
+    /// purchases' p99 (docs/bench.md, "Checkpoints off the writer").
+    public var checkpointsOffTheWriter = false
     /// How often the checkpointer copies the WAL into the database (off the writer: `Checkpointer`).
     public var checkpointInterval: Duration = Checkpointer.defaultInterval
     /// The WAL file's size past which the checkpointer truncates it.

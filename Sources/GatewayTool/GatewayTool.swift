@@ -264,8 +264,20 @@ struct ServeCommand: AsyncParsableCommand {
     var metricsPort: Int = 0
     @Option(name: .customLong("log-level"), help: "trace, debug, info (one line per request), notice, warning, error.")
     var logLevel: String = "info"
+    @Option(name: .customLong("checkpoints"),
+            help: "Who copies the WAL into the database: 'writer' (SQLite's automatic checkpoint, on a commit every 1,000 pages; the default) or 'thread' (a checkpointer thread beside the writer; docs/bench.md).")
+    var checkpoints: String = "writer"
+    @Option(name: .customLong("checkpoint-interval-ms"), help: "With --checkpoints thread: how often it runs.")
+    var checkpointIntervalMillis: Int = Int(Checkpointer.defaultInterval.components.seconds * 1000
+                                           + Checkpointer.defaultInterval.components.attoseconds / 1_000_000_000_000_000)
 
     func run() async throws {
+        guard checkpoints == "writer" || checkpoints == "thread" else {
+            throw CommandOutput.Refusal(code: "usage", "--checkpoints is 'writer' or 'thread', not '\(checkpoints)'")
+        }
+        guard (10...60_000).contains(checkpointIntervalMillis) else {
+            throw CommandOutput.Refusal(code: "usage", "--checkpoint-interval-ms is 10 to 60000, not \(checkpointIntervalMillis)")
+        }
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw CommandOutput.Refusal(code: "usage", "unknown log level '\(logLevel)'")
         }
@@ -277,10 +289,11 @@ struct ServeCommand: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let logger = Logger(label: "gateway")
-        let server = try GatewayServer(
-            configuration: GatewayConfiguration(directory: options.dir, host: host, port: port,
-                                                metricsPort: metricsPort < 0 ? nil : metricsPort),
-            logger: logger, prometheus: registry)
+        var configuration = GatewayConfiguration(directory: options.dir, host: host, port: port,
+                                                 metricsPort: metricsPort < 0 ? nil : metricsPort)
+        configuration.limits.checkpointsOffTheWriter = checkpoints == "thread"
+        configuration.limits.checkpointInterval = .milliseconds(checkpointIntervalMillis)
+        let server = try GatewayServer(configuration: configuration, logger: logger, prometheus: registry)
         try await server.start()
         // One line that scripts wait for: the gateway accepts connections from here on.
         print("gateway ready on \(host):\(server.boundPort ?? port)")
