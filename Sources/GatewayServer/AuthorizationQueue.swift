@@ -66,6 +66,7 @@ final class AuthorizationQueue: @unchecked Sendable {
     static let housekeepingCatchUpInterval: Duration = .seconds(1)
     private let housekeepingInterval: Duration
     private var nextHousekeeping: Date
+    private var nextCheckpointNanos: UInt64 = 0
 
     init(ledger: Ledger, authorizer: Authorizer, limits: ServerLimits, logger: Logger,
          housekeepingInterval: Duration = AuthorizationQueue.housekeepingInterval) {
@@ -164,6 +165,7 @@ final class AuthorizationQueue: @unchecked Sendable {
 
             process(batch)
             batch.removeAll(keepingCapacity: true)
+            checkpointIfDue()
             // After the batch's answers are on their way, never between its COMMIT and its answers.
             maintainIfDue()
             if moreWaiting && !stopping {
@@ -209,6 +211,22 @@ final class AuthorizationQueue: @unchecked Sendable {
         let counter = Counter(label: "gateway_requests_total", dimensions: [("type", type), ("code", code.rawValue)])
         requestCounters[key] = counter
         counter.increment()
+    }
+
+    /// `.paced` checkpoints: a PASSIVE checkpoint between two batches, at most once per `checkpointInterval`.
+    /// SQLite's automatic one runs on a commit and, while readers (the web space) keep the WAL from being
+    /// reset, again on every later commit; this one runs at a pace, after the batch's answers are on their way.
+    private func checkpointIfDue() {
+        guard limits.checkpointMode == .paced else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard now >= nextCheckpointNanos else { return }
+        let interval = limits.checkpointInterval.components
+        nextCheckpointNanos = now + UInt64(interval.seconds) * 1_000_000_000 + UInt64(interval.attoseconds / 1_000_000_000)
+        do {
+            _ = try ledger.checkpointPassive()
+        } catch {
+            logger.warning("checkpoint failed", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Once a minute (sooner while a run stops at its limits), in a transaction of its own: vouchers past

@@ -81,8 +81,8 @@ public final class GatewayServer: Service, @unchecked Sendable {
         let ledger = try Ledger(path: layout.ledgerPath, actor: "gateway")
         // With checkpoints off the writer, the writer never checkpoints on a commit: the checkpointer thread does,
         // on its own connection.
-        if configuration.limits.checkpointsOffTheWriter {
-            try ledger.disableAutomaticCheckpoints()
+        if configuration.limits.checkpointMode != .automatic { try ledger.disableAutomaticCheckpoints() }
+        if configuration.limits.checkpointMode == .thread {
             checkpointer = Checkpointer(ledgerPath: layout.ledgerPath, interval: configuration.limits.checkpointInterval,
                                         maximumWALBytes: configuration.limits.maximumWALBytes) { [logger] problem in
                 logger.warning("checkpoint", metadata: ["problem": "\(problem)"])

@@ -5,10 +5,11 @@ public struct ServerLimits: Sendable {
     /// Authenticated connections (TLS handshake done, terminal known) in all; one more is closed at once.
     /// Connections still in their handshake do not count here: a stranger cannot use them up.
     public var maximumConnections = 4_096
-    /// Whether a checkpointer thread copies the WAL into the database instead of the writer's commits (SQLite's
-    /// automatic checkpoint). Off by default: measured here, the thread's syncs beside the writer's raised the
-    /// purchases' p99 (docs/bench.md, "Checkpoints off the writer").
-    public var checkpointsOffTheWriter = false
+    /// Who copies the WAL into the database (docs/bench.md, "Checkpoints"): `.automatic` (SQLite's, on the
+    /// commit that passes 1,000 pages, and on every later commit while readers keep the WAL from being reset),
+    /// `.paced` (the writer, between two batches, at most once per `checkpointInterval`), `.thread` (a
+    /// checkpointer thread beside the writer).
+    public var checkpointMode: CheckpointMode = .paced
     /// How often the checkpointer copies the WAL into the database (off the writer: `Checkpointer`).
     public var checkpointInterval: Duration = Checkpointer.defaultInterval
     /// The WAL file's size past which the checkpointer truncates it.
@@ -56,4 +57,11 @@ public struct ServerLimits: Sendable {
     public var shutdownGracePeriod: Duration = .seconds(10)
 
     public init() {}
+}
+
+/// Who checkpoints the WAL (ServerLimits.checkpointMode).
+public enum CheckpointMode: String, Sendable, CaseIterable {
+    case automatic
+    case paced
+    case thread
 }

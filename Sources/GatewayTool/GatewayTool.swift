@@ -265,15 +265,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info (one line per request), notice, warning, error.")
     var logLevel: String = "info"
     @Option(name: .customLong("checkpoints"),
-            help: "Who copies the WAL into the database: 'writer' (SQLite's automatic checkpoint, on a commit every 1,000 pages; the default) or 'thread' (a checkpointer thread beside the writer; docs/bench.md).")
-    var checkpoints: String = "writer"
-    @Option(name: .customLong("checkpoint-interval-ms"), help: "With --checkpoints thread: how often it runs.")
+            help: "Who copies the WAL into the database: 'paced' (the writer, between batches, once per interval; the default), 'automatic' (SQLite's, on commits), 'thread' (a checkpointer thread beside the writer). docs/bench.md.")
+    var checkpoints: String = CheckpointMode.paced.rawValue
+    @Option(name: .customLong("checkpoint-interval-ms"), help: "With --checkpoints paced or thread: how often.")
     var checkpointIntervalMillis: Int = Int(Checkpointer.defaultInterval.components.seconds * 1000
                                            + Checkpointer.defaultInterval.components.attoseconds / 1_000_000_000_000_000)
 
     func run() async throws {
-        guard checkpoints == "writer" || checkpoints == "thread" else {
-            throw CommandOutput.Refusal(code: "usage", "--checkpoints is 'writer' or 'thread', not '\(checkpoints)'")
+        guard let checkpointMode = CheckpointMode(rawValue: checkpoints) else {
+            throw CommandOutput.Refusal(code: "usage", "--checkpoints is 'paced', 'automatic' or 'thread', not '\(checkpoints)'")
         }
         guard (10...60_000).contains(checkpointIntervalMillis) else {
             throw CommandOutput.Refusal(code: "usage", "--checkpoint-interval-ms is 10 to 60000, not \(checkpointIntervalMillis)")
@@ -291,7 +291,7 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "gateway")
         var configuration = GatewayConfiguration(directory: options.dir, host: host, port: port,
                                                  metricsPort: metricsPort < 0 ? nil : metricsPort)
-        configuration.limits.checkpointsOffTheWriter = checkpoints == "thread"
+        configuration.limits.checkpointMode = checkpointMode
         configuration.limits.checkpointInterval = .milliseconds(checkpointIntervalMillis)
         let server = try GatewayServer(configuration: configuration, logger: logger, prometheus: registry)
         try await server.start()

@@ -16,7 +16,7 @@ import Foundation
 /// waits at most `truncateBusyTimeout` for readers to move on (and blocks new writers only that long).
 public final class Checkpointer: @unchecked Sendable {
     /// How often a PASSIVE checkpoint runs.
-    public static let defaultInterval: Duration = .milliseconds(250)
+    public static let defaultInterval: Duration = .milliseconds(1000)
     /// The WAL file's size past which the log is truncated (the named limit of issue 11).
     public static let defaultMaximumWALBytes: Int64 = 64 * 1024 * 1024
     /// How long a TRUNCATE checkpoint may wait for readers, and hold new writers back.
@@ -132,6 +132,13 @@ public final class Checkpointer: @unchecked Sendable {
 
 extension Ledger {
     /// The gateway's writer: no automatic checkpoint on its commits (the `Checkpointer` does them).
+    /// A PASSIVE checkpoint on this connection (never waits for a lock); returns the frames copied.
+    @discardableResult
+    public func checkpointPassive() throws -> Int {
+        try ensureNoOpenTransaction()
+        return try Checkpointer.checkpoint(connection, mode: SQLITE_CHECKPOINT_PASSIVE)
+    }
+
     public func disableAutomaticCheckpoints() throws {
         automaticCheckpoints = false
         try connection.execute("PRAGMA wal_autocheckpoint=0")
