@@ -223,6 +223,42 @@ extension LedgerTransaction {
         if try db.scalarInt("SELECT 1 FROM cards WHERE beneficiary_id = ? AND status = 'active'", beneficiaryID) != nil {
             throw ReviewError("has_card", "dossier '\(dossier)' already holds an active card")
         }
+        let id = try insertSubmittedApplication(beneficiaryID: beneficiaryID, answers: answers)
+        try audit(action: "application.submit", subject: id, result: "ok", detail: "dossier \(dossier) \(answers.situation)/\(answers.level)")
+        return try application(id: id)
+    }
+
+    /// Records, for a card already issued, the approved application it came from (the demo's card holders, or
+    /// an operator moving a card made with `card issue` into the review's history): the home address and the
+    /// establishment that a THR request builds on. Refused when the card is not the dossier's.
+    public func recordApprovedApplication(dossier: String, answers: ApplicationAnswersRecord, cardID: Int64,
+                                          by actor: String?) throws -> ApplicationRecord {
+        let actor = try Self.checkActor(actor) ?? ledger.actor
+        let beneficiaryID = try beneficiaryID(dossier: dossier)
+        guard try db.scalarInt("SELECT beneficiary_id FROM cards WHERE id = ?", cardID) == beneficiaryID else {
+            throw ReviewError("not_their_card", "card \(cardID) is not dossier '\(dossier)''s")
+        }
+        let id = try insertSubmittedApplication(beneficiaryID: beneficiaryID, answers: answers)
+        try db.run("""
+            UPDATE applications SET status = 'approved', card_id = ?, validated_at_ms = ?, validated_by = ?, decided_at_ms = ?,
+                decided_by = ? WHERE id = ?
+            """, cardID, nowMillis, actor, nowMillis, actor, id)
+        try audit(actor: actor, action: "application.record_approved", subject: id, result: "ok",
+                  detail: "dossier \(dossier) card \(cardID) \(answers.situation)/\(answers.level)")
+        return try application(id: id)
+    }
+
+    /// Every upload an application or a THR request names (what a sweep of abandoned drafts' files keeps).
+    public func referencedUploads() throws -> Set<String> {
+        var names = Set(try db.rows("SELECT photo_upload FROM applications UNION SELECT contract_upload FROM applications WHERE contract_upload IS NOT NULL") { $0.text(0) })
+        for list in try db.rows("SELECT documents FROM thr_requests", map: { $0.text(0) }) {
+            for name in list.split(separator: ",") { names.insert(String(name)) }
+        }
+        return names
+    }
+
+    /// The row of a new application, "submitted"; returns its id.
+    func insertSubmittedApplication(beneficiaryID: Int64, answers: ApplicationAnswersRecord) throws -> String {
         var id = Self.newReviewID(prefix: "APP-")
         while try db.scalarInt("SELECT 1 FROM applications WHERE id = ?", id) != nil { id = Self.newReviewID(prefix: "APP-") }
         func flag(_ value: Bool?) -> Int? { value.map { $0 ? 1 : 0 } }
@@ -238,47 +274,7 @@ extension LedgerTransaction {
                    flag(answers.cfaInHautsDeFrance), answers.contractSignedOn?.iso, answers.contractEndsOn?.iso,
                    flag(answers.apprenticeLastYear), flag(answers.differentDiplomaLastYear), answers.photoUpload,
                    answers.contractUpload, answers.notification, nowMillis)
-        try audit(action: "application.submit", subject: id, result: "ok", detail: "dossier \(dossier) \(answers.situation)/\(answers.level)")
-        return try application(id: id)
-    }
-
-    /// Records, for a card already issued, the approved application it came from (the demo's card holders, or
-    /// an operator moving a card made with `card issue` into the review's history): the home address and the
-    /// establishment that a THR request builds on. Refused when the card is not the dossier's.
-    public func recordApprovedApplication(dossier: String, answers: ApplicationAnswersRecord, cardID: Int64,
-                                          by actor: String?) throws -> ApplicationRecord {
-        let actor = try Self.checkActor(actor) ?? ledger.actor
-        let beneficiaryID = try beneficiaryID(dossier: dossier)
-        guard try db.scalarInt("SELECT beneficiary_id FROM cards WHERE id = ?", cardID) == beneficiaryID else {
-            throw ReviewError("not_their_card", "card \(cardID) is not dossier '\(dossier)''s")
-        }
-        var id = Self.newReviewID(prefix: "APP-")
-        while try db.scalarInt("SELECT 1 FROM applications WHERE id = ?", id) != nil { id = Self.newReviewID(prefix: "APP-") }
-        func flag(_ value: Bool?) -> Int? { value.map { $0 ? 1 : 0 } }
-        try db.run("""
-            INSERT INTO applications(id, beneficiary_id, situation, level, address_id, address_label, address_complement, postcode,
-                insee_code, lat_microdeg, lon_microdeg, establishment_uai, establishment_name, boursier, cfa_in_hdf,
-                contract_signed_on, contract_ends_on, apprentice_last_year, different_diploma_last_year, photo_upload,
-                contract_upload, notification, status, card_id, submitted_at_ms, validated_at_ms, validated_by, decided_at_ms, decided_by)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'approved', ?, ?, ?, ?, ?, ?)
-            """, id, beneficiaryID, answers.situation, answers.level, answers.addressID, answers.addressLabel,
-                   answers.addressComplement, answers.postcode, answers.inseeCode, answers.latitudeMicrodegrees,
-                   answers.longitudeMicrodegrees, answers.establishmentUAI, answers.establishmentName, answers.boursier,
-                   flag(answers.cfaInHautsDeFrance), answers.contractSignedOn?.iso, answers.contractEndsOn?.iso,
-                   flag(answers.apprenticeLastYear), flag(answers.differentDiplomaLastYear), answers.photoUpload,
-                   answers.contractUpload, answers.notification, cardID, nowMillis, nowMillis, actor, nowMillis, actor)
-        try audit(actor: actor, action: "application.record_approved", subject: id, result: "ok",
-                  detail: "dossier \(dossier) card \(cardID) \(answers.situation)/\(answers.level)")
-        return try application(id: id)
-    }
-
-    /// Every upload an application or a THR request names (what a sweep of abandoned drafts' files keeps).
-    public func referencedUploads() throws -> Set<String> {
-        var names = Set(try db.rows("SELECT photo_upload FROM applications UNION SELECT contract_upload FROM applications WHERE contract_upload IS NOT NULL") { $0.text(0) })
-        for list in try db.rows("SELECT documents FROM thr_requests", map: { $0.text(0) }) {
-            for name in list.split(separator: ",") { names.insert(String(name)) }
-        }
-        return names
+        return id
     }
 
     public func application(id: String) throws -> ApplicationRecord {

@@ -1,3 +1,4 @@
+import BeneficiaryOperations
 import Crypto
 import Foundation
 import NIOConcurrencyHelpers
@@ -104,13 +105,7 @@ public final class AntiRobot: Sendable {
         return count
     }
 
-    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        guard x.count == y.count else { return false }
-        var difference: UInt8 = 0
-        for index in 0..<x.count { difference |= x[index] ^ y[index] }
-        return difference == 0
-    }
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool { ConstantTime.equal(a, b) }
 
     /// The page's script (served as `/anti-robot.js`, the only script of the site; the CSP allows scripts
     /// from the site itself and nothing inline). SHA-256 is written out here rather than taken from

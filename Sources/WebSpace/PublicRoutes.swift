@@ -75,6 +75,18 @@ extension Site {
         }
     }
 
+    /// "Adresse e-mail" and "Date de naissance" as typed, the date read, and the refusals by field.
+    static func emailAndBirthDate(_ form: FormFields) -> (email: String, birth: String, birthDate: LocalDate?, errors: [String: String]) {
+        let email = form.text("email"), birth = form.text("naissance")
+        var errors: [String: String] = [:]
+        if !email.contains("@") || email.count > WebAccounts.maximumFieldCharacters {
+            errors["email"] = "Saisis ton adresse e-mail, par exemple prenom.nom@exemple.fr."
+        }
+        let birthDate = Display.parseDate(birth)
+        if birthDate == nil { errors["naissance"] = "Saisis ta date de naissance sous la forme jj/mm/aaaa, par exemple 14/03/2008." }
+        return (email, birth, birthDate, errors)
+    }
+
     static func parisTime(millis: Int64) -> String {
         let formatter = DateFormatter()
         formatter.timeZone = ParisCalendar.timeZone
@@ -156,14 +168,7 @@ extension Site {
                        formToken: ensureSession(context).formToken)
         }
         router.post("/identifiant-oublie") { request, context -> Response in
-            let form = try await Self.form(request)
-            let email = form.text("email"), birth = form.text("naissance")
-            var errors: [String: String] = [:]
-            if !email.contains("@") || email.count > WebAccounts.maximumFieldCharacters {
-                errors["email"] = "Saisis ton adresse e-mail, par exemple prenom.nom@exemple.fr."
-            }
-            let birthDate = Display.parseDate(birth)
-            if birthDate == nil { errors["naissance"] = "Saisis ta date de naissance sous la forme jj/mm/aaaa, par exemple 14/03/2008." }
+            let (email, birth, birthDate, errors) = Self.emailAndBirthDate(try await Self.form(request))
             guard errors.isEmpty, let birthDate else {
                 return pages.page("identifiant-oublie", title: "Identifiant oublié ?",
                                   values: ["form": ["email": email, "naissance": birth], "errors": errors],

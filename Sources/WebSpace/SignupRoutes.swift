@@ -94,14 +94,7 @@ extension Site {
                        formToken: ensureSession(context).formToken)
         }
         router.post("/renvoyer-le-lien-d-activation") { request, context -> Response in
-            let fields = try await Self.form(request)
-            let email = fields.text("email"), birth = fields.text("naissance")
-            var errors: [String: String] = [:]
-            if !email.contains("@") || email.count > WebAccounts.maximumFieldCharacters {
-                errors["email"] = "Saisis ton adresse e-mail, par exemple prenom.nom@exemple.fr."
-            }
-            let birthDate = Display.parseDate(birth)
-            if birthDate == nil { errors["naissance"] = "Saisis ta date de naissance sous la forme jj/mm/aaaa, par exemple 14/03/2008." }
+            let (email, birth, birthDate, errors) = Self.emailAndBirthDate(try await Self.form(request))
             guard errors.isEmpty, let birthDate else {
                 return pages.page("renvoyer-activation", title: "Renvoyer le lien d'activation",
                                   values: ["form": ["email": email, "naissance": birth], "errors": errors],

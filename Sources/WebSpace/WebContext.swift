@@ -1,3 +1,4 @@
+import BeneficiaryOperations
 import HTTPTypes
 import Hummingbird
 import HummingbirdAuth
@@ -51,10 +52,6 @@ public enum FormToken {
 
     /// Constant-time comparison: the time taken does not tell how many characters matched.
     public static func matches(_ given: String, _ expected: String) -> Bool {
-        let a = Array(given.utf8), b = Array(expected.utf8)
-        guard a.count == b.count, !b.isEmpty else { return false }
-        var difference: UInt8 = 0
-        for index in 0..<a.count { difference |= a[index] ^ b[index] }
-        return difference == 0
+        !expected.isEmpty && ConstantTime.equal(given, expected)
     }
 }
