@@ -220,8 +220,7 @@ final class AuthorizationQueue: @unchecked Sendable {
         guard limits.checkpointMode == .paced else { return }
         let now = DispatchTime.now().uptimeNanoseconds
         guard now >= nextCheckpointNanos else { return }
-        let interval = limits.checkpointInterval.components
-        nextCheckpointNanos = now + UInt64(interval.seconds) * 1_000_000_000 + UInt64(interval.attoseconds / 1_000_000_000)
+        nextCheckpointNanos = now + UInt64(limits.checkpointInterval.nanoseconds)
         do {
             _ = try ledger.checkpointPassive()
         } catch {

@@ -1,12 +1,8 @@
 import Foundation
+import HDFDomain
 import Ledger
 import NIOConcurrencyHelpers
 import PartnerPKI
-
-extension Duration {
-    var timeInterval: TimeInterval { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-    var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
-}
 
 /// Why a client certificate is refused at the handshake.
 public enum TerminalRefusal: Error, CustomStringConvertible, Sendable {

@@ -268,8 +268,7 @@ struct ServeCommand: AsyncParsableCommand {
             help: "Who copies the WAL into the database: 'paced' (the writer, between batches, once per interval; the default), 'automatic' (SQLite's, on commits), 'thread' (a checkpointer thread beside the writer). docs/bench.md.")
     var checkpoints: String = CheckpointMode.paced.rawValue
     @Option(name: .customLong("checkpoint-interval-ms"), help: "With --checkpoints paced or thread: how often.")
-    var checkpointIntervalMillis: Int = Int(Checkpointer.defaultInterval.components.seconds * 1000
-                                           + Checkpointer.defaultInterval.components.attoseconds / 1_000_000_000_000_000)
+    var checkpointIntervalMillis: Int = Int(Checkpointer.defaultInterval.milliseconds)
 
     func run() async throws {
         guard let checkpointMode = CheckpointMode(rawValue: checkpoints) else {

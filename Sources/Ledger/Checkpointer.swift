@@ -1,5 +1,6 @@
 import CSQLite
 import Foundation
+import HDFDomain
 
 /// Checkpoints off the writer (issue 11): the gateway's writer connection does no automatic checkpoint
 /// (`Ledger.disableAutomaticCheckpoints`), and this thread, on a connection of its own, copies the WAL's
@@ -78,7 +79,7 @@ public final class Checkpointer: @unchecked Sendable {
         defer { connection.close() }
         while true {
             condition.lock()
-            if !stopping { _ = condition.wait(until: Date().addingTimeInterval(Self.seconds(interval))) }
+            if !stopping { _ = condition.wait(until: Date().addingTimeInterval(interval.timeInterval)) }
             let stop = stopping
             condition.unlock()
             checkpointOnce(connection)
@@ -118,10 +119,6 @@ public final class Checkpointer: @unchecked Sendable {
             throw SQLiteError(resultCode: code, message: String(cString: sqlite3_errmsg(connection.handle)), sql: "wal_checkpoint(\(mode))")
         }
         return Int(max(0, checkpointed))
-    }
-
-    static func seconds(_ duration: Duration) -> TimeInterval {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     static func fileSize(_ path: String) -> Int64 {

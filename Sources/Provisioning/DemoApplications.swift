@@ -1,5 +1,4 @@
 import BeneficiaryOperations
-import CardApplication
 import Foundation
 import HDFDomain
 import Ledger

@@ -5,7 +5,7 @@ enum Templates {
     static var all: [String: String] { core.merging(signup) { a, _ in a }.merging(application) { a, _ in a } }
 
     static let core: [String: String] = [
-        "layout": layout, "connexion": connexion, "bientot": bientot, "accueil": accueil, "mon-compte": monCompte,
+        "layout": layout, "connexion": connexion, "accueil": accueil, "mon-compte": monCompte,
         "ma-carte": maCarte, "prepaiement-recherche": partnerSearch, "paiement-formulaire": paymentForm,
         "prepaiement-confirmation": prepaymentConfirmation, "prepaiements": prepayments, "transactions": transactions,
         "transaction": transaction, "probleme": problem, "documents": documents, "partenaires": partners,
@@ -90,12 +90,6 @@ enum Templates {
     <li><a href="/creer-mon-compte">Créer mon compte</a></li>
     <li><a href="/renvoyer-le-lien-d-activation">Renvoyer le lien d'activation</a></li>
     </ul>
-    """
-
-    static let bientot = """
-    <p>Bientôt disponible : cette étape ouvre prochainement dans ton espace.</p>
-    <p>Pour toute question, contacte-nous au numéro vert <a href="tel:0800026080">0800 026 080</a>.</p>
-    <p><a href="/connexion">Retour à la connexion</a></p>
     """
 
     static let message = """

@@ -133,7 +133,7 @@ struct UploadSweeper: Service {
 
 extension Site {
     func sweepAbandonedUploads() async {
-        let cutoff = Date().addingTimeInterval(-Double(WebLimits.abandonedUploadAge.components.seconds))
+        let cutoff = Date().addingTimeInterval(-WebLimits.abandonedUploadAge.timeInterval)
         let uploads = self.uploads
         _ = try? await pool.run { ledger in
             let referenced = try ledger.read { try $0.referencedUploads() }
