@@ -132,6 +132,8 @@ let package = Package(
         ]),
         .executableTarget(name: "BenchTool", dependencies: [
             "GatewayClient", "GatewayServer", "WireProtocol", "CardApplication", "HDFDomain", "Ledger", "Provisioning", "PartnerPKI",
+            "CSQLite", "BeneficiaryOperations",
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -7,9 +7,14 @@
 #   3. idle RSS       the gateway's RSS with BENCH_IDLE_CONNECTIONS idle mTLS connections open
 #   3b. web space     `beneficiary serve` beside the gateway: BENCH_WEB_CLIENTS logged-in clients load "Ma carte"
 #                     while the purchase load runs again: pages/s, p50/p99, purchases/s drop (a `web:` line)
+#   3c. beneficiary   the beneficiary side in a second process, BENCH_PREPAYMENTS_PER_S prepayment vouchers a
+#                     second, while the purchase load runs again: the worst prepayment's latency and the
+#                     purchases/s lost (a `beneficiary:` line)
 #   4. ledger_only/s  the same purchases straight on the ledger (Authorizer + group commit), gateway stopped
+#   4b. ledger_floor/s the rows of those purchases written by raw SQLite calls on a copy of the ledger (the disk's limit)
 #   5. gateway check  the ledger's invariants after all that
-# The last line is `bench: purchases/s=N p50_ms=A p99_ms=B tls_echo/s=E ledger_only/s=L errors=0`.
+# The last line is
+# `bench: purchases/s=N p50_ms=A p99_ms=B tls_echo/s=E ledger_only/s=L ledger_floor/s=F errors=0`.
 # Expects the release build (`swift build -c release`, which `make bench` runs first).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +27,7 @@ WARMUP=${BENCH_WARMUP:-2}
 IDLE=${BENCH_IDLE_CONNECTIONS:-1000}
 LOAD_THREADS=${BENCH_LOAD_THREADS:-2}
 
+PREPAYMENTS_PER_S=${BENCH_PREPAYMENTS_PER_S:-20}
 WEB_CLIENTS=${BENCH_WEB_CLIENTS:-64}
 WEB_PAUSES_MS=${BENCH_WEB_PAUSES_MS:-0 100}
 
@@ -125,6 +131,17 @@ for pause in $WEB_PAUSES_MS; do
 done
 kill -TERM "$WEB_PID" 2>/dev/null || true
 wait "$WEB_PID" 2>/dev/null || true
+
+# 3c. The beneficiary side in a second process (issue 11): prepayment vouchers at a steady rate on the same
+# ledger while the purchase load runs again.
+"$BIN/bench-load" purchases "${LOAD[@]}" --port "$GATEWAY_PORT" --first-atc "$first_atc" --server-pid "$GATEWAY_PID" \
+    >"$WORK/purchases-prepayments.out" &
+PURCHASES_PID=$!
+"$BIN/bench-load" prepayments --plan "$PLAN" --rate "$PREPAYMENTS_PER_S" --warmup "$WARMUP" --duration "$DURATION" \
+    | tee "$WORK/prepayments.out"
+wait "$PURCHASES_PID" || true
+grep '^result' "$WORK/purchases-prepayments.out" | sed "s/^result purchases /result purchases_with_prepayments /"
+first_atc=$((first_atc + 10000))
 stop_server
 if grep -qiE "error|critical" "$WORK/gateway.log"; then
     echo "bench: the gateway logged errors:" >&2; grep -iE "error|critical" "$WORK/gateway.log" | head -5 >&2
@@ -132,6 +149,8 @@ fi
 
 # 4. The ledger alone, nothing else running.
 "$BIN/bench-load" ledger-only --plan "$PLAN" --duration "$DURATION" --warmup "$WARMUP" | tee "$WORK/ledger.out"
+# 4b. The disk's limit: the same rows by raw SQLite calls, on a copy of the ledger beside it.
+"$BIN/bench-load" ledger-floor --plan "$PLAN" --duration "$DURATION" --warmup "$WARMUP" | tee "$WORK/floor.out"
 
 # 5. Everything the runs wrote keeps the ledger's invariants.
 WEB_ERRORS=0
@@ -143,7 +162,8 @@ CHECK_ERRORS=0
 
 echo "bench: load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 ERRORS=$(( $(field tls_echo "$WORK/echo.out" errors) + $(field purchases "$WORK/purchases.out" errors)
-           + WEB_ERRORS
+           + WEB_ERRORS + $(field purchases "$WORK/purchases-prepayments.out" errors) + $(field prepayments "$WORK/prepayments.out" errors)
+           + $(field ledger_floor "$WORK/floor.out" errors)
            + $(field idle "$WORK/idle.out" errors) + $(field ledger_only "$WORK/ledger.out" errors) + CHECK_ERRORS ))
 echo "gateway_rss_peak_mib=$(mib "$PEAK_KIB") rss_${IDLE}_idle_mib=$(mib "$(field idle "$WORK/idle.out" rss_kib)")"
 ALONE=$(field purchases "$WORK/purchases.out" rate)
@@ -154,8 +174,15 @@ for pause in $WEB_PAUSES_MS; do
          "purchases/s_alone=$ALONE purchases/s_with_web=$WITH_WEB" \
          "drop_pct=$(awk -v a="$ALONE" -v b="$WITH_WEB" 'BEGIN { printf "%.1f", (a > 0) ? (a - b) * 100 / a : 0 }')"
 done
+WITH_PREPAYMENTS=$(field purchases "$WORK/purchases-prepayments.out" rate)
+echo "beneficiary: prepayments/s=$PREPAYMENTS_PER_S count=$(field prepayments "$WORK/prepayments.out" count)" \
+     "p50_ms=$(field prepayments "$WORK/prepayments.out" p50_ms) p99_ms=$(field prepayments "$WORK/prepayments.out" p99_ms)" \
+     "max_ms=$(field prepayments "$WORK/prepayments.out" max_ms)" \
+     "purchases/s_alone=$ALONE purchases/s_with_prepayments=$WITH_PREPAYMENTS" \
+     "drop_pct=$(awk -v a="$ALONE" -v b="$WITH_PREPAYMENTS" 'BEGIN { printf "%.1f", (a > 0) ? (a - b) * 100 / a : 0 }')"
 echo "bench: purchases/s=$(field purchases "$WORK/purchases.out" rate)" \
      "p50_ms=$(field purchases "$WORK/purchases.out" p50_ms) p99_ms=$(field purchases "$WORK/purchases.out" p99_ms)" \
      "tls_echo/s=$(field tls_echo "$WORK/echo.out" rate) ledger_only/s=$(field ledger_only "$WORK/ledger.out" rate)" \
+     "ledger_floor/s=$(field ledger_floor "$WORK/floor.out" rate)" \
      "errors=$ERRORS"
 [[ "$ERRORS" == 0 ]]

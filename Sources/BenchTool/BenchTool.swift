@@ -10,13 +10,15 @@ import Foundation
 ///   purchases    N persistent mTLS connections, one request in flight each, to the gateway -> purchases/s, p50, p99
 ///   idle         opens many idle mTLS connections and reads the gateway's RSS while they are open
 ///   ledger-only  the same purchases decided on the ledger in batches of N, no network -> ledger_only/s
+///   prepayments  the beneficiary side in a second process: vouchers at a steady rate during a load -> worst latency
+///   ledger-floor the rows of those purchases written by raw SQLite calls on a copy of the ledger -> ledger_floor/s
 @main
 struct BenchLoad: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-load",
         abstract: "The load process of `make bench` (docs/bench.md).",
         subcommands: [Prepare.self, EchoServerCommand.self, EchoLoad.self, PurchasesLoad.self, IdleConnections.self,
-                      LedgerOnly.self])
+                      LedgerOnly.self, LedgerFloor.self, Prepayments.self])
 }
 
 /// What every load run shares: the plan written by `prepare`, where to connect, how long to run.

@@ -24,6 +24,9 @@ public final class Ledger {
     }
     /// False on the gateway's writer, whose checkpoints a `Checkpointer` runs (kept across a reopen).
     var automaticCheckpoints = true
+    /// The largest txn value this connection handed out in the open write transaction (`TxnID`); nil at the
+    /// start of each one, when the ledger is read again (another process may have written meanwhile).
+    var lastTxnValue: UInt64?
     /// Tests only: the next ROLLBACK of a write transaction fails as if SQLite had refused it.
     var failNextRollbackForTesting = false
 
@@ -174,6 +177,7 @@ public final class Ledger {
         } catch let error as SQLiteError where error.isBusy {
             throw LedgerError.busy("the ledger stayed locked by another process for \(SQLiteConnection.busyTimeout): \(error.message)")
         }
+        lastTxnValue = nil
         do {
             try revalidateCache()
             let result = try body()

@@ -1,3 +1,4 @@
+import Foundation
 import HDFDomain
 
 /// Card-present purchases, reversals and partner-side cancellations.
@@ -62,7 +63,7 @@ extension LedgerTransaction {
         let (wallet, approved) = try chooseWallet(card: card, partner: partner, requested: requested,
                                                   amountCents: amountCents, allowPartial: allowPartial)
         assert(approved > 0 && approved <= amountCents && approved <= wallet.availableCents)
-        let txn = Self.newTxnID()
+        let txn = try newTxnID()
         let authCode = Self.newAuthCode()
         let transfer = try transfer(debit: wallet.accountID, credit: partnerAccount, amountCents: approved,
                                     phase: .single, kind: "purchase", reference: txn)
@@ -100,10 +101,12 @@ extension LedgerTransaction {
             return try reversePayment(txn: txn, terminalID: terminalID)
         }
         let since = nowMillis - Self.stanRetention.components.seconds * 1000
+        let sinceDay = ParisCalendar.businessDay(of: Date(timeIntervalSince1970: Double(since) / 1000))
         guard let txn = try db.scalarText("""
-            SELECT txn FROM payments WHERE terminal_id = ? AND stan = ? AND kind IN ('purchase', 'voucher') AND created_at_ms >= ?
+            SELECT txn FROM payments
+            WHERE terminal_id = ? AND business_day >= ? AND stan = ? AND kind IN ('purchase', 'voucher') AND created_at_ms >= ?
             ORDER BY created_at_ms DESC, rowid DESC LIMIT 1
-            """, terminalID, stan, since) else { return nil }
+            """, terminalID, sinceDay.iso, stan, since) else { return nil }
         return try reversePayment(txn: txn, terminalID: terminalID)
     }
 
@@ -140,7 +143,7 @@ extension LedgerTransaction {
         case .approved: break
         }
         let refund = try undo(payment, status: .cancelled, kind: "cancellation")
-        let cancellationTxn = Self.newTxnID()
+        let cancellationTxn = try newTxnID()
         try db.run("""
             INSERT INTO cancellations(txn, original_txn, partner_id, terminal_id, stan, amount_cents, transfer_id, created_at_ms, business_day)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -166,10 +169,12 @@ extension LedgerTransaction {
             SELECT COUNT(*), COALESCE(SUM(amount_cents), 0) FROM payments
             WHERE terminal_id = ? AND business_day = ? AND kind = 'voucher' AND status <> 'reversed'
             """, terminalID, day.iso)
+        // The day's bounds let the partial index `payments_online_by_partner` answer (business_day is the
+        // Paris day of created_at_ms: both come from the same clock reading).
         let online = try sum("""
             SELECT COUNT(*), COALESCE(SUM(amount_cents), 0) FROM payments
-            WHERE partner_id = ? AND business_day = ? AND kind = 'online'
-            """, partnerID, day.iso)
+            WHERE partner_id = ? AND kind = 'online' AND created_at_ms >= ? AND created_at_ms < ? AND business_day = ?
+            """, partnerID, ParisCalendar.startMillis(of: day), ParisCalendar.startMillis(of: day.adding(days: 1)), day.iso)
         return TerminalTotals(purchases: purchases, cancellations: cancellations, vouchers: vouchers, online: online)
     }
 }

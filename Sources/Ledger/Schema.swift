@@ -421,5 +421,14 @@ enum Schema {
         ALTER TABLE applications ADD COLUMN photo_crop TEXT;
         ALTER TABLE applications ADD COLUMN training_label TEXT;
         """,
+        // (issue 11) A purchase touches as few B-tree pages as the queries allow (docs/bench.md "The write set").
+        // Only online payments are listed per partner (`online.list`, `totals`): a partial index, which a
+        // purchase never touches. A reversal finds its payment through its stan's record; without one (a
+        // payment written outside the gateway), by (terminal, business day).
+        """
+        DROP INDEX payments_by_terminal_stan;
+        DROP INDEX payments_by_partner_kind;
+        CREATE INDEX payments_online_by_partner ON payments(partner_id, created_at_ms) WHERE kind = 'online';
+        """,
     ]
 }

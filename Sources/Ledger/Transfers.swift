@@ -81,8 +81,5 @@ extension LedgerTransaction {
         return String(characters)
     }
 
-    /// A fresh random reference: `TX` + 12 characters (about 59 bits).
-    static func newTxnID() -> String { "TX" + randomCharacters(12) }
-
     static func newAuthCode() -> String { randomCharacters(6) }
 }

@@ -110,7 +110,7 @@ extension LedgerTransaction {
                                                 map: { ($0.int(0), $0.int(1)) }) else { throw LedgerError.unknownVoucher }
         let post = try resolvePending(hold, post: true, kind: "voucher.redeem", reference: code.canonical)
         let partner = try partner(id: partnerID)
-        let txn = Self.newTxnID()
+        let txn = try newTxnID()
         try db.run("""
             INSERT INTO payments(txn, kind, card_id, wallet_id, partner_id, terminal_id, stan, amount_cents, auth_code, label,
                                  status, voucher_code, transfer_id, created_at_ms, business_day)
@@ -135,7 +135,7 @@ extension LedgerTransaction {
         let (partner, partnerAccount) = try partnerWithAccount(id: partnerID)
         guard partner.acceptsOnline else { throw LedgerError.partnerRefuses(partner: partnerID, what: "online payments") }
         let (wallet, _) = try chooseWallet(card: card, partner: partner, requested: code, amountCents: amountCents, allowPartial: false)
-        let txn = Self.newTxnID()
+        let txn = try newTxnID()
         let transfer = try transfer(debit: wallet.accountID, credit: partnerAccount, amountCents: amountCents,
                                     phase: .single, kind: "online", reference: txn)
         try db.run("""
