@@ -14,8 +14,8 @@ import WireProtocol
 /// (`VACUUM INTO`): the same tables, indexes, triggers and size as the ledger `ledger-only` writes to.
 ///
 /// The rows, in the order the gateway writes them (Authorizer + LedgerTransaction.purchase):
-///   the card's ATC; a transfer and its two account totals; the payment; the stan's record with its response
-///   bytes and its payment; the audit line.
+///   the card's ATC; a transfer and its two account totals; the payment and the card's link to it (its chain);
+///   the stan's record with its response bytes and its payment; the audit line.
 /// Anything the gateway does beyond these rows (parsing, the cryptogram, choosing the wallet, savepoints,
 /// the checks) is the distance between `ledger_only/s` and this figure.
 struct LedgerFloor: ParsableCommand {
@@ -89,9 +89,10 @@ struct LedgerFloor: ParsableCommand {
         let credit = try db.prepare("UPDATE accounts SET credits_posted = credits_posted + ? WHERE id = ?")
         let insertPayment = try db.prepare("""
             INSERT INTO payments(txn, kind, card_id, wallet_id, partner_id, terminal_id, stan, amount_cents, auth_code, label,
-                                 status, transfer_id, created_at_ms, business_day)
-            VALUES (?, 'purchase', ?, ?, ?, ?, ?, ?, ?, ?, 'approved', ?, ?, ?)
+                                 status, transfer_id, created_at_ms, business_day, previous_card_payment_txn)
+            VALUES (?, 'purchase', ?, ?, ?, ?, ?, ?, ?, ?, 'approved', ?, ?, ?, (SELECT newest_payment_txn FROM cards WHERE id = ?))
             """)
+        let linkNewest = try db.prepare("UPDATE cards SET newest_payment_txn = ? WHERE id = ?")
         let insertStan = try db.prepare("""
             INSERT INTO stans(terminal_id, stan, fingerprint, response, reversed, created_at_ms, payment_txn) VALUES (?, ?, ?, ?, 0, ?, ?)
             ON CONFLICT(terminal_id, stan) DO UPDATE SET fingerprint = excluded.fingerprint, response = excluded.response,
@@ -157,7 +158,8 @@ struct LedgerFloor: ParsableCommand {
                 try credit.run([.int(row.amount), .int(row.partnerAccount)], expectChanges: 1)
                 try insertPayment.run([.text(row.txn), .int(row.cardID), .int(row.walletID), .text(row.partner), .text(row.terminal),
                                        .text(row.stan), .int(row.amount), .text(row.authCode), .text(row.label), .int(transferID),
-                                       .int(nowMillis), .text(today)])
+                                       .int(nowMillis), .text(today), .int(row.cardID)])
+                try linkNewest.run([.text(row.txn), .int(row.cardID)], expectChanges: 1)
                 try insertStan.run([.text(row.terminal), .text(row.stan), .text(row.fingerprint), .blob(row.response),
                                     .int(nowMillis), .text(row.txn)])
                 try insertAudit.run([.int(nowMillis), .text("terminal:" + row.terminal), .text("purchase"), .text(row.masked),

@@ -9,6 +9,7 @@ extension LedgerTransaction {
     /// cancelled or expired (+), online payments (−), partner cancellations (+).
     public func history(cardID: Int64, limit: Int = 1_000) throws -> [HistoryEntry] {
         let sql = """
+            WITH RECURSIVE \(Self.cardPaymentsChain)
             SELECT at, kind, label, partner, wallet, amount, status, reference, ord FROM (
               SELECT l.created_at_ms AS at, 'load' AS kind, 'Chargement' AS label, NULL AS partner, w.code AS wallet,
                      l.amount_cents AS amount, 'posted' AS status, '' AS reference, l.transfer_id AS ord
@@ -16,19 +17,21 @@ extension LedgerTransaction {
               UNION ALL
               SELECT p.created_at_ms, p.kind, CASE p.kind WHEN 'online' THEN p.label ELSE pa.name END, pa.name, w.code,
                      -p.amount_cents, p.status, p.txn, p.transfer_id
-                FROM payments p JOIN wallets w ON w.id = p.wallet_id JOIN partners pa ON pa.id = p.partner_id
-                WHERE p.card_id = ?1 AND p.kind IN ('purchase', 'online')
+                FROM card_payments cp JOIN payments p ON p.txn = cp.txn
+                JOIN wallets w ON w.id = p.wallet_id JOIN partners pa ON pa.id = p.partner_id
+                WHERE p.kind IN ('purchase', 'online')
               UNION ALL
               SELECT t.created_at_ms, 'reversal', 'Annulation par le terminal – ' || pa.name, pa.name, w.code,
                      p.amount_cents, 'posted', p.txn, t.id
-                FROM payments p JOIN wallets w ON w.id = p.wallet_id JOIN partners pa ON pa.id = p.partner_id
+                FROM card_payments cp JOIN payments p ON p.txn = cp.txn
+                JOIN wallets w ON w.id = p.wallet_id JOIN partners pa ON pa.id = p.partner_id
                 JOIN transfers t ON t.id = p.undo_transfer_id
-                WHERE p.card_id = ?1 AND p.status = 'reversed' AND p.kind = 'purchase'
+                WHERE p.status = 'reversed' AND p.kind = 'purchase'
               UNION ALL
               SELECT c.created_at_ms, 'refund', 'Remboursement – ' || pa.name, pa.name, w.code,
                      c.amount_cents, 'posted', c.txn, c.transfer_id
-                FROM cancellations c JOIN payments p ON p.txn = c.original_txn JOIN wallets w ON w.id = p.wallet_id
-                JOIN partners pa ON pa.id = p.partner_id WHERE p.card_id = ?1
+                FROM card_payments cp JOIN payments p ON p.txn = cp.txn JOIN cancellations c ON c.original_txn = p.txn
+                JOIN wallets w ON w.id = p.wallet_id JOIN partners pa ON pa.id = p.partner_id
               UNION ALL
               SELECT v.created_at_ms, 'voucher', 'Bon de prépaiement – ' || pa.name, pa.name, w.code,
                      -v.amount_cents, v.status, v.code, v.hold_transfer_id

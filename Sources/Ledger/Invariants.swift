@@ -138,6 +138,24 @@ extension LedgerTransaction {
               AND (p.txn IS NULL OR p.terminal_id IS NOT s.terminal_id OR p.stan IS NOT s.stan
                    OR (s.reversed = 1 AND p.status = 'approved'))
             """) { "stan \($0.text(1)) of terminal \($0.text(0)) names payment \($0.text(2)), which is \($0.text(3))" }
+        // (issue 11) Each card's payments form one chain from the card's row, newest first, through every one
+        // of them: each link goes to an older payment of the same card, no payment is linked twice, each card
+        // has one oldest payment and its row names its newest.
+        try collect("card-payment-chain-links", """
+            SELECT p.txn, p.previous_card_payment_txn FROM payments p
+            LEFT JOIN payments q ON q.txn = p.previous_card_payment_txn
+            WHERE p.previous_card_payment_txn IS NOT NULL AND (q.txn IS NULL OR q.card_id <> p.card_id OR q.rowid >= p.rowid)
+            """) { "payment \($0.text(0)) links to \($0.text(1)), which is not an older payment of its card" }
+        try collect("card-payment-chain-once", """
+            SELECT previous_card_payment_txn, COUNT(*) FROM payments WHERE previous_card_payment_txn IS NOT NULL
+            GROUP BY previous_card_payment_txn HAVING COUNT(*) > 1
+            """) { "payment \($0.text(0)) is linked from \($0.int(1)) payments" }
+        try collect("card-payment-chain-ends", """
+            WITH ends AS (SELECT card_id, MAX(rowid) AS newest, SUM(previous_card_payment_txn IS NULL) AS oldest FROM payments GROUP BY card_id)
+            SELECT c.pan, COALESCE(c.newest_payment_txn, 'none'), COALESCE(p.txn, 'none'), COALESCE(e.oldest, 0) FROM cards c
+            LEFT JOIN ends e ON e.card_id = c.id LEFT JOIN payments p ON p.rowid = e.newest
+            WHERE c.newest_payment_txn IS NOT p.txn OR (e.card_id IS NOT NULL AND e.oldest <> 1)
+            """) { "card \(PAN.mask($0.text(0))) names \($0.text(1)) as its newest payment (it is \($0.text(2))) and has \($0.int(3)) oldest ones" }
         try checkReimbursementInvariants(collect)
 
         let integrity = try db.scalarText("PRAGMA quick_check") ?? "no answer"

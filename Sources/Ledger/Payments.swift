@@ -54,6 +54,27 @@ extension LedgerTransaction {
         throw LedgerError.insufficientFunds(wallet: richest.code, availableCents: richest.availableCents, requestedCents: amountCents)
     }
 
+    /// (issue 11) A card's payments form a chain, newest first: `cards.newest_payment_txn`, then each payment's
+    /// `previous_card_payment_txn`. It replaces an index on `payments(card_id)`: every card-present payment
+    /// already writes the card's row (its ATC), so the chain adds no page to a commit, where the index added
+    /// one random leaf per payment (docs/bench.md "The write set"). Each INSERT INTO payments takes its
+    /// previous link from `previousCardPaymentSQL` and is followed by `linkNewestPayment`.
+    static let previousCardPaymentSQL = "(SELECT newest_payment_txn FROM cards WHERE id = ?)"
+
+    func linkNewestPayment(cardID: Int64, txn: String) throws {
+        let changed = try db.run("UPDATE cards SET newest_payment_txn = ? WHERE id = ?", txn, cardID)
+        guard changed == 1 else { throw LedgerError.storage("card \(cardID) of payment \(txn) is missing") }
+    }
+
+    /// A recursive CTE, `card_payments(txn)`: the txns of the card `?1`, newest first, by its chain.
+    static let cardPaymentsChain = """
+        card_payments(txn) AS (
+            SELECT newest_payment_txn FROM cards WHERE id = ?1 AND newest_payment_txn IS NOT NULL
+            UNION ALL
+            SELECT p.previous_card_payment_txn FROM card_payments c JOIN payments p ON p.txn = c.txn
+            WHERE p.previous_card_payment_txn IS NOT NULL)
+        """
+
     /// A card-present purchase, paid from one wallet to the partner at once.
     public func purchase(card: CardRecord, partnerID: String, terminalID: String, stan: String, amountCents: Int64,
                          wallet requested: WalletCode?, allowPartial: Bool) throws -> PurchaseApproval {
@@ -69,10 +90,11 @@ extension LedgerTransaction {
                                     phase: .single, kind: "purchase", reference: txn)
         try db.run("""
             INSERT INTO payments(txn, kind, card_id, wallet_id, partner_id, terminal_id, stan, amount_cents, auth_code, label,
-                                 status, transfer_id, created_at_ms, business_day)
-            VALUES (?, 'purchase', ?, ?, ?, ?, ?, ?, ?, ?, 'approved', ?, ?, ?)
+                                 status, transfer_id, created_at_ms, business_day, previous_card_payment_txn)
+            VALUES (?, 'purchase', ?, ?, ?, ?, ?, ?, ?, ?, 'approved', ?, ?, ?, \(Self.previousCardPaymentSQL))
             """, txn, card.id, wallet.id, partnerID, terminalID, stan, approved, authCode, partner.name,
-                   transfer, nowMillis, today.iso)
+                   transfer, nowMillis, today.iso, card.id)
+        try linkNewestPayment(cardID: card.id, txn: txn)
         return PurchaseApproval(txn: txn, authCode: authCode, approvedCents: approved, wallet: wallet.code,
                                 balanceAfterCents: wallet.availableCents - approved, isPartial: approved < amountCents)
     }

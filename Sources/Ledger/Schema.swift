@@ -424,8 +424,17 @@ enum Schema {
         // (issue 11) A purchase touches as few B-tree pages as the queries allow (docs/bench.md "The write set").
         // Only online payments are listed per partner (`online.list`, `totals`): a partial index, which a
         // purchase never touches. A reversal finds its payment through its stan's record; without one (a
-        // payment written outside the gateway), by (terminal, business day).
+        // payment written outside the gateway), by (terminal, business day). A card's payments are a chain
+        // from the card's row (LedgerTransaction.cardPaymentsChain) instead of an index on payments(card_id):
+        // existing payments are chained in the order they were written.
         """
+        ALTER TABLE cards ADD COLUMN newest_payment_txn TEXT;
+        ALTER TABLE payments ADD COLUMN previous_card_payment_txn TEXT;
+        UPDATE payments SET previous_card_payment_txn = chain.previous
+        FROM (SELECT txn, LAG(txn) OVER (PARTITION BY card_id ORDER BY rowid) AS previous FROM payments) AS chain
+        WHERE chain.txn = payments.txn AND chain.previous IS NOT NULL;
+        UPDATE cards SET newest_payment_txn = (SELECT txn FROM payments p WHERE p.card_id = cards.id ORDER BY p.rowid DESC LIMIT 1);
+        DROP INDEX payments_by_card;
         DROP INDEX payments_by_terminal_stan;
         DROP INDEX payments_by_partner_kind;
         CREATE INDEX payments_online_by_partner ON payments(partner_id, created_at_ms) WHERE kind = 'online';

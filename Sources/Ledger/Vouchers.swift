@@ -113,10 +113,11 @@ extension LedgerTransaction {
         let txn = try newTxnID()
         try db.run("""
             INSERT INTO payments(txn, kind, card_id, wallet_id, partner_id, terminal_id, stan, amount_cents, auth_code, label,
-                                 status, voucher_code, transfer_id, created_at_ms, business_day)
-            VALUES (?, 'voucher', ?, ?, ?, ?, ?, ?, NULL, ?, 'approved', ?, ?, ?, ?)
+                                 status, voucher_code, transfer_id, created_at_ms, business_day, previous_card_payment_txn)
+            VALUES (?, 'voucher', ?, ?, ?, ?, ?, ?, NULL, ?, 'approved', ?, ?, ?, ?, \(Self.previousCardPaymentSQL))
             """, txn, record.cardID, walletID, partnerID, terminalID, stan, record.amountCents,
-                   "Bon de prépaiement – \(partner.name)", code.canonical, post, nowMillis, today.iso)
+                   "Bon de prépaiement – \(partner.name)", code.canonical, post, nowMillis, today.iso, record.cardID)
+        try linkNewestPayment(cardID: record.cardID, txn: txn)
         try db.run("UPDATE vouchers SET status = 'redeemed', resolved_at_ms = ? WHERE code = ?", nowMillis, code.canonical)
         return RedemptionResult(txn: txn, amountCents: record.amountCents)
     }
@@ -140,9 +141,10 @@ extension LedgerTransaction {
                                     phase: .single, kind: "online", reference: txn)
         try db.run("""
             INSERT INTO payments(txn, kind, card_id, wallet_id, partner_id, terminal_id, stan, amount_cents, auth_code, label,
-                                 status, transfer_id, created_at_ms, business_day)
-            VALUES (?, 'online', ?, ?, ?, NULL, NULL, ?, NULL, ?, 'approved', ?, ?, ?)
-            """, txn, card.id, wallet.id, partnerID, amountCents, Self.onlinePaymentLabel, transfer, nowMillis, today.iso)
+                                 status, transfer_id, created_at_ms, business_day, previous_card_payment_txn)
+            VALUES (?, 'online', ?, ?, ?, NULL, NULL, ?, NULL, ?, 'approved', ?, ?, ?, \(Self.previousCardPaymentSQL))
+            """, txn, card.id, wallet.id, partnerID, amountCents, Self.onlinePaymentLabel, transfer, nowMillis, today.iso, card.id)
+        try linkNewestPayment(cardID: card.id, txn: txn)
         try audit(action: "online.pay", subject: pan.masked, result: "ok", detail: "\(partnerID) \(amountCents)")
         return try payment(txn: txn)
     }
@@ -151,9 +153,10 @@ extension LedgerTransaction {
     public func onlinePayments(partnerID: String, cardID: Int64?) throws -> [PaymentRecord] {
         if let cardID {
             return try db.rows("""
-                SELECT \(Self.paymentColumns) FROM payments p JOIN wallets w ON w.id = p.wallet_id
-                WHERE p.partner_id = ? AND p.kind = 'online' AND p.card_id = ? ORDER BY p.created_at_ms DESC, p.rowid DESC LIMIT ?
-                """, partnerID, cardID, Self.onlineListMaximumCount, map: Self.paymentRecord)
+                WITH RECURSIVE \(Self.cardPaymentsChain)
+                SELECT \(Self.paymentColumns) FROM card_payments cp JOIN payments p ON p.txn = cp.txn JOIN wallets w ON w.id = p.wallet_id
+                WHERE p.partner_id = ?2 AND p.kind = 'online' ORDER BY p.created_at_ms DESC, p.rowid DESC LIMIT ?3
+                """, cardID, partnerID, Self.onlineListMaximumCount, map: Self.paymentRecord)
         }
         let since = nowMillis - Int64(Self.onlineListWindowDays) * 86_400_000
         return try db.rows("""
