@@ -18,10 +18,21 @@ import HDFDomain
 /// line and gets `96` past it; another terminal's request still goes into the next batch.
 final class AuthorizationQueue: @unchecked Sendable {
     struct Item {
-        let request: Request
+        /// Prepared by the submitter, on its event loop (the digest, the cryptogram): not the writer's work.
+        let prepared: PreparedRequest
         let terminal: TerminalContext
         let promise: EventLoopPromise<Decision>
+        var request: Request { prepared.request }
+
+        init(prepared: PreparedRequest, terminal: TerminalContext, promise: EventLoopPromise<Decision>) {
+            self.prepared = prepared
+            self.terminal = terminal
+            self.promise = promise
+        }
     }
+
+    /// The ledger-free part of a request's decision, on the caller's thread (Authorizer.prepare).
+    func prepare(_ request: Request) -> PreparedRequest { authorizer.prepare(request) }
 
     /// Why a request was not queued; the caller answers `96` with this message.
     enum Refusal: Sendable {
@@ -182,7 +193,7 @@ final class AuthorizationQueue: @unchecked Sendable {
         let results: [Result<Decision, Error>]
         do {
             results = try ledger.writeBatch(count: batch.count) { index, tx in
-                try authorizer.decide(batch[index].request, terminal: batch[index].terminal, tx: tx)
+                try authorizer.decide(batch[index].prepared, terminal: batch[index].terminal, tx: tx)
             }
         } catch {
             // The commit itself failed: nothing of the batch is kept, every request gets 96.

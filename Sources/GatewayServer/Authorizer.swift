@@ -26,19 +26,68 @@ public struct Decision: Sendable {
     public let maskedPAN: String?
 }
 
+/// What can be known of a request without the ledger (issue 11), worked out where it arrived (the connection's
+/// event loop) so that the single writer thread spends its time on the ledger: the digest the stan's record
+/// keeps, and the card's cryptogram checked with the card's key (derived from the PAN). Whether the card
+/// exists, its status and its counter are the ledger's, and decided on the writer.
+public struct PreparedRequest: Sendable {
+    public let request: Request
+    /// SHA-256 of `request.contentFingerprint`, hex: what a retransmission must match (nil: no stan).
+    public let fingerprint: String?
+    /// The cryptogram of the card the request carries, over the amount it authorises (nil: no card).
+    public let card: CardCheck?
+}
+
+/// The cryptogram's verdict. The response code still waits for the ledger: an unknown card is `14` whatever
+/// its cryptogram says.
+public enum CardCheck: Sendable, Equatable {
+    case valid
+    /// Not a card request at all (bad hex, bad lengths): `30`.
+    case malformed
+    /// The cryptogram is not the card's over this amount: `63`.
+    case wrongCryptogram
+}
+
 /// Every business decision of the gateway, on one ledger transaction: the stan rules, the card checks
 /// (cryptogram, ATC, status) and the operations. No networking here, so it is tested without sockets.
 /// Runs on the single authorisation thread only.
-public final class Authorizer {
+public final class Authorizer: Sendable {
     let cardKeys: CardKeys
 
     public init(masterKey: IssuerMasterKey) {
         self.cardKeys = CardKeys(masterKey: masterKey)
     }
 
-    /// Decides `request` inside the open transaction `tx`. Throws only on storage failures (then the
-    /// caller answers `96` and the request's savepoint is rolled back: nothing changed).
+    /// The ledger-free part of deciding `request`. Safe from any thread (the key cache has its own lock).
+    public func prepare(_ request: Request) -> PreparedRequest {
+        let fingerprint = request.stan.map { _ in Hex.encode(SHA256.hash(data: Array(request.contentFingerprint.utf8))) }
+        let card: CardCheck?
+        switch request.body {
+        case .purchase(_, let amountCents, _, let data, _, _): card = check(data, amountCents: amountCents)
+        case .balance(_, let data): card = check(data, amountCents: 0)
+        case .onlineList(_, let data?, _): card = check(data, amountCents: 0)
+        default: card = nil
+        }
+        return PreparedRequest(request: request, fingerprint: fingerprint, card: card)
+    }
+
+    func check(_ data: CardData, amountCents: Int64) -> CardCheck {
+        guard let cardRequest = try? CardRequest(panDigits: data.pan.digits, atc: Int(data.atc),
+                                                 unHex: data.unpredictableNumberHex, cryptogramHex: data.cryptogramHex) else {
+            return .malformed
+        }
+        return cardRequest.verify(key: cardKeys.key(for: data.pan), amountCents: amountCents) ? .valid : .wrongCryptogram
+    }
+
+    /// Decides `request` inside the open transaction `tx`, preparing it here (tests, `bench-load ledger-only`).
     public func decide(_ request: Request, terminal: TerminalContext, tx: LedgerTransaction) throws -> Decision {
+        try decide(prepare(request), terminal: terminal, tx: tx)
+    }
+
+    /// Decides a prepared request inside the open transaction `tx`. Throws only on storage failures (then the
+    /// caller answers `96` and the request's savepoint is rolled back: nothing changed).
+    public func decide(_ prepared: PreparedRequest, terminal: TerminalContext, tx: LedgerTransaction) throws -> Decision {
+        let request = prepared.request
         var maskedPAN: String?
         switch request.body {
         case .purchase(_, _, _, let card, _, _), .balance(_, let card): maskedPAN = card.pan.masked
@@ -61,11 +110,8 @@ public final class Authorizer {
             return Decision(response: response.encode(), code: .notPermittedToTerminal, closeConnection: true, maskedPAN: maskedPAN)
         }
 
-        var fingerprint: String?
-        if let stan = request.stan {
-            let digest = SHA256.hash(data: Array(request.contentFingerprint.utf8))
-            let hex = Hex.encode(digest)
-            fingerprint = hex
+        let fingerprint = prepared.fingerprint
+        if let stan = request.stan, let hex = fingerprint {
             if let record = try tx.stan(terminalID: terminal.terminalID, stan: stan) {
                 if let seen = record.fingerprint {
                     let response: Response
@@ -92,7 +138,7 @@ public final class Authorizer {
         }
 
         var paymentTxn: String?
-        let response = try handle(request, terminal: terminal, tx: tx, paymentTxn: &paymentTxn)
+        let response = try handle(request, card: prepared.card, terminal: terminal, tx: tx, paymentTxn: &paymentTxn)
         let bytes = response.encode()
         if let stan = request.stan, let fingerprint, response.code != .systemError {
             try tx.recordStan(terminalID: terminal.terminalID, stan: stan, fingerprint: fingerprint, response: bytes,
@@ -136,21 +182,20 @@ public final class Authorizer {
         }
     }
 
-    /// Checks a card request: known card (`14`), cryptogram over exactly this amount (`63`), ATC above
-    /// the last accepted one (`63`); then records the ATC. The card's status is checked by the caller.
-    func verifyCard(_ data: CardData, amountCents: Int64, tx: LedgerTransaction) throws -> Result<CardRecord, CardRefusal> {
+    /// Checks a card request: known card (`14`), cryptogram over exactly this amount (`63`, checked when the
+    /// request was prepared), ATC above the last accepted one (`63`); then records the ATC. The card's status
+    /// is checked by the caller.
+    func verifyCard(_ data: CardData, check: CardCheck?, tx: LedgerTransaction) throws -> Result<CardRecord, CardRefusal> {
         let card: CardRecord
         do {
             card = try tx.card(pan: data.pan)
         } catch LedgerError.unknownCard {
             return .failure(CardRefusal(code: .unknownCard))
         }
-        guard let cardRequest = try? CardRequest(panDigits: data.pan.digits, atc: Int(data.atc),
-                                                 unHex: data.unpredictableNumberHex, cryptogramHex: data.cryptogramHex) else {
-            return .failure(CardRefusal(code: .formatError))
-        }
-        guard cardRequest.verify(key: cardKeys.key(for: card.pan), amountCents: amountCents) else {
-            return .failure(CardRefusal(code: .securityViolation))
+        switch check {
+        case .valid: break
+        case .malformed: return .failure(CardRefusal(code: .formatError))
+        case .wrongCryptogram, nil: return .failure(CardRefusal(code: .securityViolation))
         }
         guard data.atc > card.lastATC else { return .failure(CardRefusal(code: .securityViolation)) }
         try tx.acceptATC(cardID: card.id, atc: data.atc)
@@ -162,14 +207,15 @@ public final class Authorizer {
     }
 
     /// Decides one request; `paymentTxn` is set to the payment it produced, if any (its stan will name it).
-    func handle(_ request: Request, terminal: TerminalContext, tx: LedgerTransaction, paymentTxn: inout String?) throws -> Response {
+    func handle(_ request: Request, card check: CardCheck?, terminal: TerminalContext, tx: LedgerTransaction,
+                paymentTxn: inout String?) throws -> Response {
         switch request.body {
         case .echo:
             return Response(to: request, code: .approved, fields: [("server_time", .string(ParisCalendar.isoTimestamp(millis: tx.nowMillis)))])
 
         case .purchase(let stan, let amountCents, _, let cardData, let wallet, let allowPartial):
             let card: CardRecord
-            switch try verifyCard(cardData, amountCents: amountCents, tx: tx) {
+            switch try verifyCard(cardData, check: check, tx: tx) {
             case .failure(let refusal): return Response(to: request, code: refusal.code)
             case .success(let verified): card = verified
             }
@@ -189,7 +235,7 @@ public final class Authorizer {
 
         case .balance(_, let cardData):
             let card: CardRecord
-            switch try verifyCard(cardData, amountCents: 0, tx: tx) {
+            switch try verifyCard(cardData, check: check, tx: tx) {
             case .failure(let refusal): return Response(to: request, code: refusal.code)
             case .success(let verified): card = verified
             }
@@ -257,7 +303,7 @@ public final class Authorizer {
         case .onlineList(_, let cardData, let pan):
             var cardID: Int64?
             if let cardData {
-                switch try verifyCard(cardData, amountCents: 0, tx: tx) {
+                switch try verifyCard(cardData, check: check, tx: tx) {
                 case .failure(let refusal): return Response(to: request, code: refusal.code)
                 case .success(let card): cardID = card.id
                 }

@@ -1,13 +1,17 @@
 import HDFDomain
 import Provisioning
 
+import NIOConcurrencyHelpers
+
 /// Card keys K derived from the issuer master key (protocol/card.md), cached since an HKDF costs more
-/// than the rest of a purchase. Owned by the single authorisation thread: no lock.
-final class CardKeys {
+/// than the rest of a purchase. Used from every event loop (requests are prepared where they arrive): the
+/// cache has a lock, held for a dictionary lookup only; a key is derived outside it.
+final class CardKeys: @unchecked Sendable {
     /// Bounded: a full cache is simply emptied (keys are cheap to derive again).
     static let maximumCachedKeys = 100_000
 
     private let masterKey: IssuerMasterKey
+    private let lock = NIOLock()
     private var cache: [String: [UInt8]] = [:]
 
     init(masterKey: IssuerMasterKey) {
@@ -15,10 +19,12 @@ final class CardKeys {
     }
 
     func key(for pan: PAN) -> [UInt8] {
-        if let key = cache[pan.digits] { return key }
+        if let key = lock.withLock({ cache[pan.digits] }) { return key }
         let key = masterKey.cardKey(for: pan)
-        if cache.count >= CardKeys.maximumCachedKeys { cache.removeAll(keepingCapacity: true) }
-        cache[pan.digits] = key
+        lock.withLock {
+            if cache.count >= CardKeys.maximumCachedKeys { cache.removeAll(keepingCapacity: true) }
+            cache[pan.digits] = key
+        }
         return key
     }
 }

@@ -419,7 +419,7 @@ final class RequestHandler: ChannelDuplexHandler {
                             code: decision.code, since: receivedAt)
                 handler.complete(context: context, sequence: sequence, bytes: decision.response, closeAfter: decision.closeConnection)
             }
-            switch queue.submit(.init(request: request, terminal: terminal, promise: promise)) {
+            switch queue.submit(.init(prepared: queue.prepare(request), terminal: terminal, promise: promise)) {
             case .queued: break
             case .refused(let why):
                 promise.succeed(Decision(response: Response(to: request, code: .systemError, message: why.frenchMessage).encode(),

@@ -15,19 +15,45 @@ public struct LocalDate: Hashable, Comparable, Sendable, Codable, CustomStringCo
         self.day = day
     }
 
+    /// `YYYY-MM-DD`, read byte by byte: every wallet read on the authorisation path parses its expiry.
     public init?(iso text: String) {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-              let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]) else { return nil }
+        let parsed = text.utf8.withContiguousStorageIfAvailable { LocalDate.parseISO($0) } ?? LocalDate.parseISO(Array(text.utf8))
+        guard let (y, m, d) = parsed else { return nil }
         self.init(year: y, month: m, day: d)
     }
 
-    public var iso: String {
-        func pad(_ v: Int, _ width: Int) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, width - s.count)) + s
+    static func parseISO<Bytes: RandomAccessCollection>(_ bytes: Bytes) -> (Int, Int, Int)? where Bytes.Element == UInt8, Bytes.Index == Int {
+        guard bytes.count == 10, bytes[bytes.startIndex + 4] == UInt8(ascii: "-"), bytes[bytes.startIndex + 7] == UInt8(ascii: "-") else {
+            return nil
         }
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
+        func number(_ offset: Int, _ count: Int) -> Int? {
+            var value = 0
+            for index in (bytes.startIndex + offset)..<(bytes.startIndex + offset + count) {
+                let byte = bytes[index]
+                guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { return nil }
+                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            }
+            return value
+        }
+        guard let y = number(0, 4), let m = number(5, 2), let d = number(8, 2) else { return nil }
+        return (y, m, d)
+    }
+
+    public var iso: String {
+        guard (0...9999).contains(year) else { return "\(year)-\(month)-\(day)" }
+        var bytes = [UInt8](repeating: UInt8(ascii: "-"), count: 10)
+        LocalDate.writeDigits(year, count: 4, into: &bytes, at: 0)
+        LocalDate.writeDigits(month, count: 2, into: &bytes, at: 5)
+        LocalDate.writeDigits(day, count: 2, into: &bytes, at: 8)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    static func writeDigits(_ value: Int, count: Int, into bytes: inout [UInt8], at offset: Int) {
+        var rest = value
+        for index in stride(from: offset + count - 1, through: offset, by: -1) {
+            bytes[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+        }
     }
 
     public var description: String { iso }
@@ -123,12 +149,37 @@ public enum ParisCalendar {
         return Int64((date.timeIntervalSince1970 * 1000).rounded())
     }
 
-    /// An instant as ISO 8601 with the Paris offset, e.g. `2026-11-26T22:19:23+01:00`.
+    /// An instant as ISO 8601 with the Paris offset, e.g. `2026-11-26T22:19:23+01:00` (the second truncated).
+    /// Computed, not formatted: a formatter per call cost more than the rest of an echo (issue 11). The offset
+    /// is the time zone's for that instant; the civil date is Howard Hinnant's days-to-civil algorithm.
     public static func isoTimestamp(millis: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = timeZone
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: Date(timeIntervalSince1970: Double(millis) / 1000))
+        let seconds = millis >= 0 ? millis / 1000 : (millis - 999) / 1000
+        let offsetSeconds = Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(seconds))))
+        let local = seconds + offsetSeconds
+        let days = local >= 0 ? local / 86_400 : (local - 86_399) / 86_400
+        let secondOfDay = Int(local - days * 86_400)
+        // days since 1970-01-01 → (year, month, day)
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let shiftedMonth = (5 * dayOfYear + 2) / 153
+        let day = Int(dayOfYear - (153 * shiftedMonth + 2) / 5 + 1)
+        let month = Int(shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9)
+        let year = Int(yearOfEra + era * 400 + (month <= 2 ? 1 : 0))
+        var bytes = Array("0000-00-00T00:00:00+00:00".utf8)
+        LocalDate.writeDigits(year, count: 4, into: &bytes, at: 0)
+        LocalDate.writeDigits(month, count: 2, into: &bytes, at: 5)
+        LocalDate.writeDigits(day, count: 2, into: &bytes, at: 8)
+        LocalDate.writeDigits(secondOfDay / 3_600, count: 2, into: &bytes, at: 11)
+        LocalDate.writeDigits(secondOfDay / 60 % 60, count: 2, into: &bytes, at: 14)
+        LocalDate.writeDigits(secondOfDay % 60, count: 2, into: &bytes, at: 17)
+        if offsetSeconds < 0 { bytes[19] = UInt8(ascii: "-") }
+        let offsetMinutes = Int(abs(offsetSeconds) / 60)
+        LocalDate.writeDigits(offsetMinutes / 60, count: 2, into: &bytes, at: 20)
+        LocalDate.writeDigits(offsetMinutes % 60, count: 2, into: &bytes, at: 23)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     public static func nowMillis() -> Int64 {

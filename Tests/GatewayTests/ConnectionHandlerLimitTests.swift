@@ -275,7 +275,7 @@ struct AuthorizationQueueFairnessTests {
             }
             let promise = loop.makePromise(of: Decision.self)
             promises.append(promise)
-            return setup.queue.submit(.init(request: request, terminal: TerminalContext(terminalID: terminal, partnerID: "P"), promise: promise))
+            return setup.queue.submit(.init(prepared: setup.queue.prepare(request), terminal: TerminalContext(terminalID: terminal, partnerID: "P"), promise: promise))
         }
         for index in 0..<100 {
             guard case .queued = submit("T001", index) else { Issue.record("T001's request \(index) was refused"); break }

@@ -232,4 +232,30 @@ struct DomainTests {
         for code in ResponseCode.allCases { #expect(code.defaultMessage.count <= 32, "\(code)") }
         #expect(ResponseCode.allCases.map(\.rawValue).count == Set(ResponseCode.allCases.map(\.rawValue)).count)
     }
+
+    @Test("Paris timestamps without a formatter: the same text as ISO8601DateFormatter over both DST changes, 1970 to 2100")
+    func parisTimestamps() {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = ParisCalendar.timeZone
+        formatter.formatOptions = [.withInternetDateTime]
+        var random = SystemRandomNumberGenerator()
+        // Around the 2026 changes (29 March 02:00 → 03:00, 25 October 03:00 → 02:00), then at random.
+        var instants: [Int64] = [0, 1_774_746_000_000 - 1, 1_774_746_000_000, 1_792_890_000_000 - 1, 1_792_890_000_000, 1_792_893_600_000]
+        for _ in 0..<2_000 { instants.append(Int64.random(in: 0...4_102_444_800_000, using: &random)) }
+        for millis in instants {
+            let expected = formatter.string(from: Date(timeIntervalSince1970: Double(millis / 1000)))
+            #expect(ParisCalendar.isoTimestamp(millis: millis) == expected, "\(millis)")
+        }
+    }
+
+    @Test("ISO dates read byte by byte: the valid ones round-trip, anything else is refused")
+    func isoDates() {
+        for text in ["2026-03-10", "2024-02-29", "2000-01-01", "2099-12-31"] {
+            #expect(LocalDate(iso: text)?.iso == text)
+        }
+        for text in ["2026-3-10", "2026-02-30", "2026/03/10", "2026-03-1x", "+026-03-10", "2026-03-100", "", "2026-13-01"] {
+            #expect(LocalDate(iso: text) == nil, "\(text)")
+        }
+        #expect(LocalDate(iso: String("x2026-03-10".dropFirst())) == LocalDate(year: 2026, month: 3, day: 10))
+    }
 }
