@@ -11,6 +11,7 @@ import Foundation
 ///   idle         opens many idle mTLS connections and reads the gateway's RSS while they are open
 ///   ledger-only  the same purchases decided on the ledger in batches of N, no network -> ledger_only/s
 ///   prepayments  the beneficiary side in a second process: vouchers at a steady rate during a load -> worst latency
+///   grow         years of purchases added through the ledger's API (the 10-million-payment ledger)
 ///   ledger-floor the rows of those purchases written by raw SQLite calls on a copy of the ledger -> ledger_floor/s
 @main
 struct BenchLoad: AsyncParsableCommand {
@@ -18,7 +19,7 @@ struct BenchLoad: AsyncParsableCommand {
         commandName: "bench-load",
         abstract: "The load process of `make bench` (docs/bench.md).",
         subcommands: [Prepare.self, EchoServerCommand.self, EchoLoad.self, PurchasesLoad.self, IdleConnections.self,
-                      LedgerOnly.self, LedgerFloor.self, Prepayments.self])
+                      LedgerOnly.self, LedgerFloor.self, Prepayments.self, Grow.self])
 }
 
 /// What every load run shares: the plan written by `prepare`, where to connect, how long to run.

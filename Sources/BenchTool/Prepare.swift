@@ -69,7 +69,7 @@ struct Prepare: ParsableCommand {
     var out: String
 
     func validate() throws {
-        guard terminals >= 1, terminals <= 999 else { throw ValidationError("--terminals must be 1 to 999") }
+        guard terminals >= 1, terminals <= 9_999 else { throw ValidationError("--terminals must be 1 to 9999") }
         guard cardsPerTerminal >= 1 else { throw ValidationError("--cards-per-terminal must be at least 1") }
     }
 

@@ -234,6 +234,10 @@ final class AuthorizationQueue: @unchecked Sendable {
         nextCheckpointNanos = now + UInt64(limits.checkpointInterval.nanoseconds)
         do {
             _ = try ledger.checkpointPassive()
+        } catch let error as SQLiteError where error.isBusy {
+            // Another process (the beneficiary side's automatic checkpoint) is checkpointing this WAL right now:
+            // the same work is being done; ours comes again at the next interval.
+            logger.debug("checkpoint skipped: another connection is checkpointing", metadata: ["error": "\(error)"])
         } catch {
             logger.warning("checkpoint failed", metadata: ["error": "\(error)"])
         }
