@@ -68,7 +68,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .target(name: "GatewayServer", dependencies: [
-            "HDFDomain", "Ledger", "WireProtocol", "CardApplication", "PartnerPKI", "Provisioning",
+            "HDFDomain", "Ledger", "WireProtocol", "CardApplication", "PartnerPKI",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -105,8 +105,12 @@ let package = Package(
             "HDFDomain",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // (issue 11) An environment directory made into the gateway's configuration (paths, card keys, limits).
+        .target(name: "GatewayEnvironment", dependencies: [
+            "GatewayServer", "Ledger", "Provisioning", .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         .executableTarget(name: "GatewayTool", dependencies: [
-            "HDFDomain", "Ledger", "Provisioning", "GatewayServer", "CommandSupport", "PartnerPKI",
+            "HDFDomain", "Ledger", "Provisioning", "GatewayServer", "GatewayEnvironment", "CommandSupport", "PartnerPKI",
             "Referentials", // (issue 10) the review verbs' errors
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -183,7 +187,8 @@ let package = Package(
         // The beneficiary side as a beneficiary and a shop see it: the `beneficiary` executable as its own OS
         // process against a live gateway over mutual TLS, receipts read back with poppler and zbar.
         .testTarget(name: "BeneficiaryTests", dependencies: [
-            "Receipt", "GatewayServer", "GatewayClient", "Ledger", "HDFDomain", "Provisioning", "WireProtocol", "CardApplication",
+            "Receipt", "GatewayServer", "GatewayEnvironment", "GatewayClient", "Ledger", "HDFDomain", "Provisioning", "WireProtocol",
+            "CardApplication",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -193,7 +198,7 @@ let package = Package(
         .testTarget(name: "ReferentialsTests", dependencies: ["Referentials", "HDFDomain"]),
         // (issue 10) The review verbs run as processes; an approved application's card pays a purchase.
         .testTarget(name: "ApplicationReviewTests", dependencies: ["Referentials", "Provisioning", "Ledger", "HDFDomain", "CardApplication"]),
-        .testTarget(name: "GatewayTests", dependencies: ["GatewayServer", "GatewayClient", "Ledger", "HDFDomain", "Provisioning", "WireProtocol", "CardApplication", "PartnerPKI", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Logging", package: "swift-log"), .product(name: "NIOTLS", package: "swift-nio")]),
+        .testTarget(name: "GatewayTests", dependencies: ["GatewayServer", "GatewayEnvironment", "GatewayClient", "Ledger", "HDFDomain", "Provisioning", "WireProtocol", "CardApplication", "PartnerPKI", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Logging", package: "swift-log"), .product(name: "NIOTLS", package: "swift-nio")]),
         // Issue 8, ledger and authoriser hardening: exact reversals, file modes, one bounded lock wait, the
         // guessing budget per partner, storage errors, housekeeping, the authoriser against a model, and the
         // fault injection (SIGKILL under load, disk full on a tmpfs, the write lock held by another process).

@@ -40,7 +40,7 @@ struct LedgerOnly: ParsableCommand {
             let name = setting.split(separator: "=").first.map(String.init) ?? setting
             say("ledger_only: PRAGMA \(setting) -> \(try ledger.connection.scalarText("PRAGMA \(name)") ?? "?")")
         }
-        let authorizer = Authorizer(masterKey: try IssuerMasterKey.load(layout: layout))
+        let authorizer = Authorizer(cardKeys: try IssuerMasterKey.load(layout: layout))
         let runTag = PurchaseGenerator.runTag()
 
         // Each terminal's cards, from the ATC the ledger last accepted (the gateway run used them before).

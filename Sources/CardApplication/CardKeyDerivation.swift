@@ -38,3 +38,9 @@ public enum CardKeyDerivation {
         SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
     }
 }
+
+/// Where a card's key K comes from, for whoever checks cryptograms (the gateway): the issuer master key
+/// behind it stays in its owner (Provisioning's `IssuerMasterKey`), which derives K for one PAN at a time.
+public protocol CardKeyProvider: Sendable {
+    func cardKey(for pan: PAN) -> [UInt8]
+}

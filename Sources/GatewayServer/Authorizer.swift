@@ -3,7 +3,6 @@ import Crypto
 import Foundation
 import HDFDomain
 import Ledger
-import Provisioning
 import WireProtocol
 
 /// The terminal a connection's client certificate names, fixed at its handshake.
@@ -54,8 +53,8 @@ public enum CardCheck: Sendable, Equatable {
 public final class Authorizer: Sendable {
     let cardKeys: CardKeys
 
-    public init(masterKey: IssuerMasterKey) {
-        self.cardKeys = CardKeys(masterKey: masterKey)
+    public init(cardKeys: any CardKeyProvider) {
+        self.cardKeys = CardKeys(provider: cardKeys)
     }
 
     /// The ledger-free part of deciding `request`. Safe from any thread (the key cache has its own lock).

@@ -1,5 +1,5 @@
+import CardApplication
 import HDFDomain
-import Provisioning
 
 import NIOConcurrencyHelpers
 
@@ -10,17 +10,17 @@ final class CardKeys: @unchecked Sendable {
     /// Bounded: a full cache is simply emptied (keys are cheap to derive again).
     static let maximumCachedKeys = 100_000
 
-    private let masterKey: IssuerMasterKey
+    private let provider: any CardKeyProvider
     private let lock = NIOLock()
     private var cache: [String: [UInt8]] = [:]
 
-    init(masterKey: IssuerMasterKey) {
-        self.masterKey = masterKey
+    init(provider: any CardKeyProvider) {
+        self.provider = provider
     }
 
     func key(for pan: PAN) -> [UInt8] {
         if let key = lock.withLock({ cache[pan.digits] }) { return key }
-        let key = masterKey.cardKey(for: pan)
+        let key = provider.cardKey(for: pan)
         lock.withLock {
             if cache.count >= CardKeys.maximumCachedKeys { cache.removeAll(keepingCapacity: true) }
             cache[pan.digits] = key

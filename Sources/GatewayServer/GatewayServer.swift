@@ -1,3 +1,4 @@
+import CardApplication
 import Foundation
 import Ledger
 import Logging
@@ -9,11 +10,29 @@ import NIOSSL
 import NIOTLS
 import PartnerPKI
 import Prometheus
-import Provisioning
 import ServiceLifecycle
 
+/// The files the gateway reads: its ledger, the partner CA that signs terminal certificates, its own
+/// certificate and key. Handed in whole (GatewayEnvironment builds them from an environment directory).
+public struct GatewayFiles: Sendable {
+    public var ledgerPath: String
+    public var caCertificatePath: String
+    public var serverCertificatePath: String
+    public var serverKeyPath: String
+
+    public init(ledgerPath: String, caCertificatePath: String, serverCertificatePath: String, serverKeyPath: String) {
+        self.ledgerPath = ledgerPath
+        self.caCertificatePath = caCertificatePath
+        self.serverCertificatePath = serverCertificatePath
+        self.serverKeyPath = serverKeyPath
+    }
+}
+
+/// Everything the server needs, built by its caller: no directory layout and no key file are read here.
 public struct GatewayConfiguration: Sendable {
-    public var directory: String
+    public var files: GatewayFiles
+    /// Derives each card's key (the master key stays inside the provider).
+    public var cardKeys: any CardKeyProvider
     public var host: String
     public var port: Int
     /// Prometheus text on http://127.0.0.1:metricsPort/metrics; 0: any free port (see `boundMetricsPort`);
@@ -22,9 +41,10 @@ public struct GatewayConfiguration: Sendable {
     public var limits: ServerLimits
     public var eventLoopThreads: Int
 
-    public init(directory: String, host: String = "127.0.0.1", port: Int = 8583, metricsPort: Int? = nil,
-                limits: ServerLimits = ServerLimits(), eventLoopThreads: Int = System.coreCount) {
-        self.directory = directory
+    public init(files: GatewayFiles, cardKeys: any CardKeyProvider, host: String = "127.0.0.1", port: Int = 8583,
+                metricsPort: Int? = nil, limits: ServerLimits = ServerLimits(), eventLoopThreads: Int = System.coreCount) {
+        self.files = files
+        self.cardKeys = cardKeys
         self.host = host
         self.port = port
         self.metricsPort = metricsPort
@@ -33,7 +53,8 @@ public struct GatewayConfiguration: Sendable {
     }
 }
 
-/// The mutual-TLS gateway as an explicit state machine: idle → running → draining → stopped.
+/// The mutual-TLS gateway as an explicit state machine: idle → starting → serving → draining → stopped
+/// (a start that fails goes from starting to stopped, having stopped whatever it had started).
 /// `run()` serves until graceful shutdown (SIGTERM/SIGINT through swift-service-lifecycle), then stops
 /// accepting, answers what is in flight, commits, closes every connection and the ledger.
 /// Why the server could not start: it says which address, and nothing is left running.
@@ -43,8 +64,12 @@ public struct GatewayStartError: Error, CustomStringConvertible {
 
 public final class GatewayServer: Service, @unchecked Sendable {
     enum State {
+        /// Configured (files read, ledger open), nothing started.
         case idle
-        case running(listener: Channel, metrics: Channel?)
+        /// Binding the listener and the metrics endpoint; the writer thread and the event loops are up.
+        case starting
+        case serving(listener: Channel, metrics: Channel?)
+        /// No new connection; answering what is in flight.
         case draining
         case stopped
     }
@@ -73,33 +98,31 @@ public final class GatewayServer: Service, @unchecked Sendable {
         self.configuration = configuration
         self.logger = logger
         self.prometheus = prometheus
-        let layout = EnvironmentLayout(directory: configuration.directory)
-        guard layout.hasLedger else {
-            throw LedgerError.storage("no ledger in \(layout.directory) (run `gateway demo --dir \(layout.directory)` first)")
+        let files = configuration.files
+        guard FileManager.default.fileExists(atPath: files.ledgerPath) else {
+            throw LedgerError.storage("no ledger at \(files.ledgerPath)")
         }
-        let masterKey = try IssuerMasterKey.load(layout: layout)
-        let ledger = try Ledger(path: layout.ledgerPath, actor: "gateway")
+        let ledger = try Ledger(path: files.ledgerPath, actor: "gateway")
         // With checkpoints off the writer, the writer never checkpoints on a commit: the checkpointer thread does,
         // on its own connection.
         if configuration.limits.checkpointMode != .automatic { try ledger.disableAutomaticCheckpoints() }
         if configuration.limits.checkpointMode == .thread {
-            checkpointer = Checkpointer(ledgerPath: layout.ledgerPath, interval: configuration.limits.checkpointInterval,
+            checkpointer = Checkpointer(ledgerPath: files.ledgerPath, interval: configuration.limits.checkpointInterval,
                                         maximumWALBytes: configuration.limits.maximumWALBytes) { [logger] problem in
                 logger.warning("checkpoint", metadata: ["problem": "\(problem)"])
             }
         } else {
             checkpointer = nil
         }
-        queue = AuthorizationQueue(ledger: ledger, authorizer: Authorizer(masterKey: masterKey), limits: configuration.limits,
-                                   logger: logger)
-        directory = try TerminalDirectory(ledgerPath: layout.ledgerPath,
-                                          caCertificatePath: layout.path(EnvironmentLayout.caCertificateFile))
+        queue = AuthorizationQueue(ledger: ledger, authorizer: Authorizer(cardKeys: configuration.cardKeys),
+                                   limits: configuration.limits, logger: logger)
+        directory = try TerminalDirectory(ledgerPath: files.ledgerPath, caCertificatePath: files.caCertificatePath)
         registry = ConnectionRegistry(limits: configuration.limits)
-        standingCheck = try TerminalStandingCheck(ledgerPath: layout.ledgerPath)
+        standingCheck = try TerminalStandingCheck(ledgerPath: files.ledgerPath)
 
-        let certificate = try NIOSSLCertificate(file: layout.path(EnvironmentLayout.serverCertificateFile), format: .pem)
-        let key = try NIOSSLPrivateKey(file: layout.path(EnvironmentLayout.serverKeyFile), format: .pem)
-        let ca = try NIOSSLCertificate(file: layout.path(EnvironmentLayout.caCertificateFile), format: .pem)
+        let certificate = try NIOSSLCertificate(file: files.serverCertificatePath, format: .pem)
+        let key = try NIOSSLPrivateKey(file: files.serverKeyPath, format: .pem)
+        let ca = try NIOSSLCertificate(file: files.caCertificatePath, format: .pem)
         var tls = TLSConfiguration.makeServerConfiguration(certificateChain: [.certificate(certificate)], privateKey: .privateKey(key))
         tls.minimumTLSVersion = .tlsv13
         tls.certificateVerification = .noHostnameVerification // a client certificate is required
@@ -115,7 +138,7 @@ public final class GatewayServer: Service, @unchecked Sendable {
     public func start() async throws {
         try state.withLockedValue { state in
             guard case .idle = state else { throw LedgerError.invalid("the server was already started") }
-            state = .draining // placeholder while binding; replaced below
+            state = .starting
         }
         try checkpointer?.start()
         queue.start()
@@ -155,10 +178,10 @@ public final class GatewayServer: Service, @unchecked Sendable {
         boundPort = listener!.localAddress?.port
         boundMetricsPort = metricsChannel?.localAddress?.port
         memoryTrimmer = MemoryTrimmer.start(on: group.next())
-        state.withLockedValue { $0 = .running(listener: listener!, metrics: metricsChannel) }
+        state.withLockedValue { $0 = .serving(listener: listener!, metrics: metricsChannel) }
         logger.info("gateway serving", metadata: [
             "address": "\(configuration.host):\(boundPort ?? 0)", "metrics_port": "\(boundMetricsPort.map(String.init) ?? "off")",
-            "directory": "\(configuration.directory)"])
+            "ledger": "\(configuration.files.ledgerPath)"])
     }
 
     /// Runs `bind`, turning its failure into one line that names the address:
@@ -234,10 +257,10 @@ public final class GatewayServer: Service, @unchecked Sendable {
     public func shutdown() async throws {
         let current = state.withLockedValue { state -> State in
             let previous = state
-            if case .running = state { state = .draining }
+            if case .serving = state { state = .draining }
             return previous
         }
-        guard case .running(let listener, let metrics) = current else { return }
+        guard case .serving(let listener, let metrics) = current else { return }
         logger.info("shutting down: no new connections, answering what is in flight")
         try? await listener.close()
         try? await metrics?.close()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CommandSupport
 import Foundation
+import GatewayEnvironment
 import GatewayServer
 import HDFDomain
 import Logging
@@ -288,8 +289,8 @@ struct ServeCommand: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let logger = Logger(label: "gateway")
-        var configuration = GatewayConfiguration(directory: options.dir, host: host, port: port,
-                                                 metricsPort: metricsPort < 0 ? nil : metricsPort)
+        var configuration = try GatewayConfiguration.environment(directory: options.dir, host: host, port: port,
+                                                                 metricsPort: metricsPort < 0 ? nil : metricsPort)
         configuration.limits.checkpointMode = checkpointMode
         configuration.limits.checkpointInterval = .milliseconds(checkpointIntervalMillis)
         let server = try GatewayServer(configuration: configuration, logger: logger, prometheus: registry)

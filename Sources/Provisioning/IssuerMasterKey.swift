@@ -5,7 +5,7 @@ import PartnerPKI
 
 /// The issuer master key: 32 random bytes in `DIR/keys/issuer-master.key`, mode 0600. Every card's key
 /// K derives from it and the PAN (protocol/card.md). It is read, never printed or logged.
-public struct IssuerMasterKey: Sendable {
+public struct IssuerMasterKey: CardKeyProvider {
     private let bytes: [UInt8]
 
     public enum Failure: Error, CustomStringConvertible {

@@ -322,7 +322,7 @@ final class RequestHandlerSetup {
         self.directory = directory
         let layout = EnvironmentLayout(directory: directory)
         queue = AuthorizationQueue(ledger: try Ledger(path: layout.ledgerPath, actor: "gateway"),
-                                   authorizer: Authorizer(masterKey: try IssuerMasterKey.load(layout: layout)), limits: limits,
+                                   authorizer: Authorizer(cardKeys: try IssuerMasterKey.load(layout: layout)), limits: limits,
                                    logger: logger)
         self.limits = limits
         self.registry = ConnectionRegistry(limits: limits)

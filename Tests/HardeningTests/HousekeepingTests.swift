@@ -15,7 +15,7 @@ struct HousekeepingTests {
         let gateway = try Decider("idle-housekeeping")
         let layout = EnvironmentLayout(directory: gateway.directory)
         let queue = AuthorizationQueue(ledger: try Ledger(path: layout.ledgerPath, actor: "gateway"),
-                                       authorizer: Authorizer(masterKey: try IssuerMasterKey.load(layout: layout)),
+                                       authorizer: Authorizer(cardKeys: try IssuerMasterKey.load(layout: layout)),
                                        limits: ServerLimits(),
                                        logger: Logger(label: "hardening-tests", factory: { _ in SwiftLogNoOpLogHandler() }),
                                        housekeepingInterval: .milliseconds(200))

@@ -61,7 +61,7 @@ final class Decider {
         (directory, manifest) = try makeEnvironment(name)
         let layout = EnvironmentLayout(directory: directory)
         ledger = try Ledger(path: layout.ledgerPath, actor: "gateway")
-        authorizer = Authorizer(masterKey: try IssuerMasterKey.load(layout: layout))
+        authorizer = Authorizer(cardKeys: try IssuerMasterKey.load(layout: layout))
     }
 
     deinit { try? FileManager.default.removeItem(atPath: directory) }
@@ -70,7 +70,7 @@ final class Decider {
     func restart() throws {
         let layout = EnvironmentLayout(directory: directory)
         ledger = try Ledger(path: layout.ledgerPath, actor: "gateway")
-        authorizer = Authorizer(masterKey: try IssuerMasterKey.load(layout: layout))
+        authorizer = Authorizer(cardKeys: try IssuerMasterKey.load(layout: layout))
     }
 
     func context(_ terminal: String) -> TerminalContext {

@@ -1,6 +1,7 @@
 import CardApplication
 import Foundation
 import GatewayClient
+import GatewayEnvironment
 import GatewayServer
 import HDFDomain
 import Ledger
@@ -35,7 +36,7 @@ final class LiveGateway: @unchecked Sendable {
         let demo = try await Tools.run(Tools.product("gateway"), ["demo", "--dir", directory, "--json"])
         try #require(demo.succeeded, "gateway demo: \(demo)")
         let manifest = try DemoManifest.load(layout: EnvironmentLayout(directory: directory))
-        let server = try GatewayServer(configuration: GatewayConfiguration(directory: directory, port: 0, metricsPort: nil),
+        let server = try GatewayServer(configuration: try GatewayConfiguration.environment(directory: directory, port: 0, metricsPort: nil),
                                        logger: logger, prometheus: nil)
         try await server.start()
         return LiveGateway(directory: directory, manifest: manifest, server: server, port: try #require(server.boundPort))

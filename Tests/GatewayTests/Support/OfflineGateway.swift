@@ -23,7 +23,7 @@ final class OfflineGateway {
         (directory, manifest) = try makeDemoDirectory("offline")
         let layout = EnvironmentLayout(directory: directory)
         ledger = try Ledger(path: layout.ledgerPath, actor: "gateway")
-        authorizer = Authorizer(masterKey: try IssuerMasterKey.load(layout: layout))
+        authorizer = Authorizer(cardKeys: try IssuerMasterKey.load(layout: layout))
         reader = CardReader(manifest: manifest)
     }
 

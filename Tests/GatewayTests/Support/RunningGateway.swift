@@ -1,5 +1,6 @@
 import Foundation
 import GatewayClient
+import GatewayEnvironment
 import GatewayServer
 import HDFDomain
 import Logging
@@ -45,7 +46,8 @@ final class RunningGateway: @unchecked Sendable {
     }
 
     private static func serve(directory: String, limits: ServerLimits) async throws -> GatewayServer {
-        let configuration = GatewayConfiguration(directory: directory, port: 0, metricsPort: nil, limits: limits, eventLoopThreads: 2)
+        let configuration = try GatewayConfiguration.environment(directory: directory, port: 0, metricsPort: nil, limits: limits,
+                                                                 eventLoopThreads: 2)
         let server = try GatewayServer(configuration: configuration, logger: logger, prometheus: nil)
         try await server.start()
         return server
