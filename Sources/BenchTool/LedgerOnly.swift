@@ -35,6 +35,7 @@ struct LedgerOnly: ParsableCommand {
         let plan = try BenchPlan.load(plan)
         let layout = EnvironmentLayout(directory: plan.dir)
         let ledger = try Ledger(path: layout.ledgerPath, actor: "gateway")
+        ledger.giveWayToOtherWriters()
         for setting in pragma {
             try ledger.connection.execute("PRAGMA \(setting)")
             let name = setting.split(separator: "=").first.map(String.init) ?? setting

@@ -103,6 +103,7 @@ public final class GatewayServer: Service, @unchecked Sendable {
             throw LedgerError.storage("no ledger at \(files.ledgerPath)")
         }
         let ledger = try Ledger(path: files.ledgerPath, actor: "gateway")
+        ledger.giveWayToOtherWriters()
         // With checkpoints off the writer, the writer never checkpoints on a commit: the checkpointer thread does,
         // on its own connection.
         if configuration.limits.checkpointMode != .automatic { try ledger.disableAutomaticCheckpoints() }

@@ -27,6 +27,12 @@ public final class Ledger {
     /// The largest txn value this connection handed out in the open write transaction (`TxnID`); nil at the
     /// start of each one, when the ledger is read again (another process may have written meanwhile).
     var lastTxnValue: UInt64?
+    /// Who waits for whom among the ledger's writers (WriterTurnstile): nil if the file could not be opened
+    /// (then SQLite's lock alone orders the writers).
+    let turnstile: WriterTurnstile?
+    /// True on the gateway's writer, which gives way to the others between its batches; false on every
+    /// other handle, which announces its writes.
+    public private(set) var givesWayToOtherWriters = false
     /// Tests only: the next ROLLBACK of a write transaction fails as if SQLite had refused it.
     var failNextRollbackForTesting = false
 
@@ -64,6 +70,7 @@ public final class Ledger {
         try Ledger.restrictFileModes(path: path)
         self.connection = try Ledger.openConnection(path: path)
         try Ledger.restrictFileModes(path: path)
+        self.turnstile = WriterTurnstile(ledgerPath: path)
         try migrate()
     }
 
@@ -81,7 +88,7 @@ public final class Ledger {
         } else if errno != EEXIST {
             throw LedgerError.storage("cannot create \(path): \(String(cString: strerror(errno)))")
         }
-        for suffix in ["", "-wal", "-shm"] {
+        for suffix in ["", "-wal", "-shm", "-writers"] {
             var status = stat()
             guard stat(path + suffix, &status) == 0, status.st_mode & 0o777 != fileMode else { continue }
             guard chmod(path + suffix, fileMode) == 0 else {
@@ -172,6 +179,12 @@ public final class Ledger {
     /// documented bound), then the write fails with `busy` (`96`) and nothing is changed.
     func withWriteLock<T>(_ body: () throws -> T) throws -> T {
         try ensureNoOpenTransaction()
+        if givesWayToOtherWriters {
+            turnstile?.giveWay()
+        } else {
+            turnstile?.enter(limit: SQLiteConnection.busyTimeout)
+        }
+        defer { turnstile?.leave() }
         do {
             try connection.execute("BEGIN IMMEDIATE")
         } catch let error as SQLiteError where error.isBusy {
@@ -194,6 +207,12 @@ public final class Ledger {
             }
             throw error
         }
+    }
+
+    /// Makes this handle the gateway's writer: it gives way, between its write transactions, to any other
+    /// process announcing a write (WriterTurnstile).
+    public func giveWayToOtherWriters() {
+        givesWayToOtherWriters = true
     }
 
     /// One all-or-nothing write. `now` is injectable so tests can move the calendar.
