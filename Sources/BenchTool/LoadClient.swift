@@ -197,7 +197,15 @@ private func runLoad(name: String, plan: BenchPlan, count: Int, options: LoadOpt
     let contexts = try plan.terminals.prefix(count).map { try clientContext(plan: plan, terminal: $0) }
     let window = RunWindow(warmup: options.warmup, duration: options.duration)
     var futures: [EventLoopFuture<ConnectionResult>] = []
+    var connecting: [EventLoopFuture<Channel>] = []
     for (index, terminal) in plan.terminals.prefix(count).enumerated() {
+        // In waves of 50 (the gateway admits 64 handshakes at a time from one address): the first requests of
+        // a wave are written once its connections are up, then the next wave starts.
+        if connecting.count == 50 {
+            for future in connecting { _ = try? await future.get() }
+            connecting.removeAll()
+            try await Task.sleep(nanoseconds: 30_000_000)
+        }
         let cards = try terminal.cards.map { BenchCard(pan: try PAN(validating: $0.pan), key: try Hex.decode($0.key), atc: options.firstATC) }
         let generator = PurchaseGenerator(cards: cards, kind: "P", runTag: runTag, maxAmount: options.maxAmount,
                                           seed: UInt64(index) &+ 0x5EED)
@@ -206,6 +214,7 @@ private func runLoad(name: String, plan: BenchPlan, count: Int, options: LoadOpt
         let connect = clientBootstrap(loop: loop, context: contexts[index]) {
             LoadHandler(generator: generator, window: window, expectID: expectID, done: done)
         }.connect(host: options.host, port: options.port)
+        connecting.append(connect)
         connect.whenFailure { error in
             var failed = ConnectionResult()
             failed.error("terminal \(terminal.id) could not connect: \(error)")
