@@ -2,7 +2,8 @@
 # How the purchases' cost grows with the number of terminals (issue 11, docs/bench.md "How cost grows"):
 # for each count in BENCH_SCALING_TERMINALS (default 1 8 64 256 1000), a fresh environment, a gateway process,
 # and `bench-load purchases` with one connection per terminal and one request in flight on each.
-# One line per count: `scaling: terminals=N purchases/s=R p50_ms=A p99_ms=B errors=E`.
+# One line per count: `scaling: terminals=N purchases/s=R p50_ms=A p99_ms=B errors=E`. BENCH_GATEWAY_ARGS: more
+# options of `gateway serve` (e.g. `--checkpoints thread`).
 # Expects the release build (`swift build -c release`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,7 +29,9 @@ for count in $COUNTS; do
     env_dir="$WORK/env-$count"
     "$BIN/gateway" demo --dir "$env_dir" >/dev/null
     "$BIN/bench-load" prepare --dir "$env_dir" --terminals "$count" --cards-per-terminal 4 --out "$WORK/plan-$count.json" >/dev/null
-    "$BIN/gateway" serve --dir "$env_dir" --port 0 --metrics-port=-1 --log-level warning >"$WORK/gateway-$count.log" 2>&1 &
+    # shellcheck disable=SC2086 # BENCH_GATEWAY_ARGS is a list of options
+    "$BIN/gateway" serve --dir "$env_dir" --port 0 --metrics-port=-1 --log-level warning ${BENCH_GATEWAY_ARGS:-} \
+        >"$WORK/gateway-$count.log" 2>&1 &
     SERVER_PID=$!
     port=""
     for _ in $(seq 1 300); do
