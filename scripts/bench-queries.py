@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """The queries that read payments by something other than their txn, timed on a ledger (issue 11,
-docs/bench.md "The write set"): each one's plan (EXPLAIN QUERY PLAN) and its median time over --runs runs,
-read-only, through Python's sqlite3 (an independent client). Usage: bench-queries.py LEDGER [--runs N]."""
+docs/bench.md "What a purchase writes"): each one's plan (EXPLAIN QUERY PLAN) and its median time over --runs
+runs, through Python's sqlite3 (an independent client). Read-only, except with --with-card-index, which builds an
+index on payments(card_id) for the comparison and drops it (run it on a bench copy, never on a served ledger).
+Usage: bench-queries.py LEDGER [--runs N] [--with-card-index]."""
 import argparse
 import sqlite3
 import statistics

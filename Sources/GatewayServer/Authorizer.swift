@@ -35,6 +35,8 @@ public struct PreparedRequest: Sendable {
     public let fingerprint: String?
     /// The cryptogram of the card the request carries, over the amount it authorises (nil: no card).
     public let card: CardCheck?
+    /// The card's key when it had to be derived: cached once the ledger knows the card (CardKeys).
+    let derivedKey: [UInt8]?
 }
 
 /// The cryptogram's verdict. The response code still waits for the ledger: an unknown card is `14` whatever
@@ -60,22 +62,24 @@ public final class Authorizer: Sendable {
     /// The ledger-free part of deciding `request`. Safe from any thread (the key cache has its own lock).
     public func prepare(_ request: Request) -> PreparedRequest {
         let fingerprint = request.stan.map { _ in Hex.encode(SHA256.hash(data: Array(request.contentFingerprint.utf8))) }
-        let card: CardCheck?
+        let checked: (CardCheck, derivedKey: [UInt8]?)?
         switch request.body {
-        case .purchase(_, let amountCents, _, let data, _, _): card = check(data, amountCents: amountCents)
-        case .balance(_, let data): card = check(data, amountCents: 0)
-        case .onlineList(_, let data?, _): card = check(data, amountCents: 0)
-        default: card = nil
+        case .purchase(_, let amountCents, _, let data, _, _): checked = check(data, amountCents: amountCents)
+        case .balance(_, let data): checked = check(data, amountCents: 0)
+        case .onlineList(_, let data?, _): checked = check(data, amountCents: 0)
+        default: checked = nil
         }
-        return PreparedRequest(request: request, fingerprint: fingerprint, card: card)
+        return PreparedRequest(request: request, fingerprint: fingerprint, card: checked?.0, derivedKey: checked?.derivedKey)
     }
 
-    func check(_ data: CardData, amountCents: Int64) -> CardCheck {
+    func check(_ data: CardData, amountCents: Int64) -> (CardCheck, derivedKey: [UInt8]?) {
         guard let cardRequest = try? CardRequest(panDigits: data.pan.digits, atc: Int(data.atc),
                                                  unHex: data.unpredictableNumberHex, cryptogramHex: data.cryptogramHex) else {
-            return .malformed
+            return (.malformed, nil)
         }
-        return cardRequest.verify(key: cardKeys.key(for: data.pan), amountCents: amountCents) ? .valid : .wrongCryptogram
+        let (key, derived) = cardKeys.key(for: data.pan)
+        let verdict: CardCheck = cardRequest.verify(key: key, amountCents: amountCents) ? .valid : .wrongCryptogram
+        return (verdict, derived ? key : nil)
     }
 
     /// Decides `request` inside the open transaction `tx`, preparing it here (tests, `bench-load ledger-only`).
@@ -137,7 +141,7 @@ public final class Authorizer: Sendable {
         }
 
         var paymentTxn: String?
-        let response = try handle(request, card: prepared.card, terminal: terminal, tx: tx, paymentTxn: &paymentTxn)
+        let response = try handle(prepared, terminal: terminal, tx: tx, paymentTxn: &paymentTxn)
         let bytes = response.encode()
         if let stan = request.stan, let fingerprint, response.code != .systemError {
             try tx.recordStan(terminalID: terminal.terminalID, stan: stan, fingerprint: fingerprint, response: bytes,
@@ -184,14 +188,15 @@ public final class Authorizer: Sendable {
     /// Checks a card request: known card (`14`), cryptogram over exactly this amount (`63`, checked when the
     /// request was prepared), ATC above the last accepted one (`63`); then records the ATC. The card's status
     /// is checked by the caller.
-    func verifyCard(_ data: CardData, check: CardCheck?, tx: LedgerTransaction) throws -> Result<CardRecord, CardRefusal> {
+    func verifyCard(_ data: CardData, _ prepared: PreparedRequest, tx: LedgerTransaction) throws -> Result<CardRecord, CardRefusal> {
         let card: CardRecord
         do {
             card = try tx.card(pan: data.pan)
         } catch LedgerError.unknownCard {
             return .failure(CardRefusal(code: .unknownCard))
         }
-        switch check {
+        if let key = prepared.derivedKey { cardKeys.remember(key, for: card.pan) }
+        switch prepared.card {
         case .valid: break
         case .malformed: return .failure(CardRefusal(code: .formatError))
         case .wrongCryptogram, nil: return .failure(CardRefusal(code: .securityViolation))
@@ -206,15 +211,16 @@ public final class Authorizer: Sendable {
     }
 
     /// Decides one request; `paymentTxn` is set to the payment it produced, if any (its stan will name it).
-    func handle(_ request: Request, card check: CardCheck?, terminal: TerminalContext, tx: LedgerTransaction,
+    func handle(_ prepared: PreparedRequest, terminal: TerminalContext, tx: LedgerTransaction,
                 paymentTxn: inout String?) throws -> Response {
+        let request = prepared.request
         switch request.body {
         case .echo:
             return Response(to: request, code: .approved, fields: [("server_time", .string(ParisCalendar.isoTimestamp(millis: tx.nowMillis)))])
 
         case .purchase(let stan, let amountCents, _, let cardData, let wallet, let allowPartial):
             let card: CardRecord
-            switch try verifyCard(cardData, check: check, tx: tx) {
+            switch try verifyCard(cardData, prepared, tx: tx) {
             case .failure(let refusal): return Response(to: request, code: refusal.code)
             case .success(let verified): card = verified
             }
@@ -234,7 +240,7 @@ public final class Authorizer: Sendable {
 
         case .balance(_, let cardData):
             let card: CardRecord
-            switch try verifyCard(cardData, check: check, tx: tx) {
+            switch try verifyCard(cardData, prepared, tx: tx) {
             case .failure(let refusal): return Response(to: request, code: refusal.code)
             case .success(let verified): card = verified
             }
@@ -302,7 +308,7 @@ public final class Authorizer: Sendable {
         case .onlineList(_, let cardData, let pan):
             var cardID: Int64?
             if let cardData {
-                switch try verifyCard(cardData, check: check, tx: tx) {
+                switch try verifyCard(cardData, prepared, tx: tx) {
                 case .failure(let refusal): return Response(to: request, code: refusal.code)
                 case .success(let card): cardID = card.id
                 }

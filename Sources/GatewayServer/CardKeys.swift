@@ -18,13 +18,17 @@ final class CardKeys: @unchecked Sendable {
         self.provider = provider
     }
 
-    func key(for pan: PAN) -> [UInt8] {
-        if let key = lock.withLock({ cache[pan.digits] }) { return key }
-        let key = provider.cardKey(for: pan)
+    /// The card's key, and whether it was derived now (not cached yet): a key is cached only once the ledger
+    /// has found the card (`remember`), so that PANs nobody issued cannot push real cards' keys out.
+    func key(for pan: PAN) -> (key: [UInt8], derived: Bool) {
+        if let key = lock.withLock({ cache[pan.digits] }) { return (key, false) }
+        return (provider.cardKey(for: pan), true)
+    }
+
+    func remember(_ key: [UInt8], for pan: PAN) {
         lock.withLock {
             if cache.count >= CardKeys.maximumCachedKeys { cache.removeAll(keepingCapacity: true) }
             cache[pan.digits] = key
         }
-        return key
     }
 }

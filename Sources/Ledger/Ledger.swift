@@ -165,6 +165,12 @@ public final class Ledger {
 
     func migrate() throws {
         let current = Int(try connection.scalarInt("PRAGMA user_version") ?? 0)
+        // A newer program moved this ledger forward (issue 11: e.g. the card's payment chain, which an older
+        // program would not keep): writing with this one would break what the newer schema promises.
+        guard current <= Schema.migrations.count else {
+            throw LedgerError.storage("the ledger is at schema \(current), newer than this program's \(Schema.migrations.count): "
+                                      + "use the program that moved it forward")
+        }
         guard current < Schema.migrations.count else { return }
         try withWriteLock {
             // Read again under the lock: another process may have migrated meanwhile.
@@ -186,7 +192,7 @@ public final class Ledger {
         if givesWayToOtherWriters {
             turnstile?.giveWay()
         } else {
-            turnstile?.enter(limit: SQLiteConnection.busyTimeout)
+            turnstile?.enter(limit: WriterTurnstile.maximumEnterWait)
         }
         defer { turnstile?.leave() }
         do {
@@ -264,7 +270,9 @@ public struct LedgerTransaction {
     init(ledger: Ledger, now: Date) {
         self.ledger = ledger
         self.nowMillis = Int64((now.timeIntervalSince1970 * 1000).rounded())
-        self.today = ParisCalendar.businessDay(of: now)
+        // The business day of that same millisecond (not of `now`): a row's created_at_ms and business_day never
+        // disagree, even in the last half-millisecond before midnight.
+        self.today = ParisCalendar.businessDay(of: Date(timeIntervalSince1970: Double(nowMillis) / 1000))
     }
 
     /// Runs `body` so that it either all happens or none of it does, inside the open transaction.

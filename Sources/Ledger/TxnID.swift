@@ -14,11 +14,12 @@ public enum TxnID {
     /// Crockford's base32: digits then capitals without I, L, O, U (ASCII order).
     static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
     public static let characterCount = 12
+    public static let largestValue: UInt64 = (1 << 60) - 1
     static let sequenceBits = 18
 
     /// The reference of `value` (60 bits).
     public static func text(_ value: UInt64) -> String {
-        precondition(value < (1 << 60), "a txn value has 60 bits")
+        precondition(value <= largestValue, "a txn value has 60 bits")
         var bytes = Array(prefix.utf8)
         bytes.reserveCapacity(prefix.utf8.count + characterCount)
         for index in stride(from: characterCount - 1, through: 0, by: -1) {
@@ -54,10 +55,15 @@ extension LedgerTransaction {
             floor = last
         } else {
             // Once per write transaction: another process may have written since our last one.
-            let newestPayment = try db.scalarText("SELECT max(txn) FROM payments").flatMap(TxnID.value(of:)) ?? 0
-            let newestCancellation = try db.scalarText("SELECT max(txn) FROM cancellations").flatMap(TxnID.value(of:)) ?? 0
+            // Only time-ordered references count (`TY` sorts after the older `TX` ones and before anything
+            // starting `TZ`); the primary key's index answers each in one probe.
+            let newestPayment = try db.scalarText("SELECT max(txn) FROM payments WHERE txn >= 'TY' AND txn < 'TZ'")
+                .flatMap(TxnID.value(of:)) ?? 0
+            let newestCancellation = try db.scalarText("SELECT max(txn) FROM cancellations WHERE txn >= 'TY' AND txn < 'TZ'")
+                .flatMap(TxnID.value(of:)) ?? 0
             floor = max(newestPayment, newestCancellation)
         }
+        guard floor < TxnID.largestValue else { throw LedgerError.storage("no txn value is left above \(TxnID.text(floor))") }
         let value = max(TxnID.firstValue(atMillis: nowMillis), floor + 1)
         ledger.lastTxnValue = value
         return TxnID.text(value)

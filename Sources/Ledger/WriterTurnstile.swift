@@ -18,6 +18,9 @@ final class WriterTurnstile {
     /// After a wait that ran out: how long the gateway does not wait again.
     static let giveWayPause: Duration = .seconds(1)
     static let pollMicroseconds: ClosedRange<UInt32> = 200...600
+    /// How long another writer waits at most for the writer announced before it (a stopped process), before
+    /// going on to SQLite's lock and its own bound (`SQLiteConnection.busyTimeout`).
+    static let maximumEnterWait: Duration = .seconds(1)
 
     private let descriptor: Int32
     private var holding = false

@@ -171,6 +171,7 @@ public enum DemoEnvironment {
         if layout.hasLedger {
             guard force else { throw DemoError.ledgerExists(layout.directory) }
             for name in [EnvironmentLayout.ledgerFile, EnvironmentLayout.ledgerFile + "-wal", EnvironmentLayout.ledgerFile + "-shm",
+                         EnvironmentLayout.ledgerFile + "-writers",
                          EnvironmentLayout.manifestFile, "certs", "keys", "terminals",
                          "uploads", "referentiels", "rights.json"] { // (issue 10) the applications' files
                 try? fileManager.removeItem(atPath: layout.path(name))
@@ -183,7 +184,7 @@ public enum DemoEnvironment {
         try fileManager.createDirectory(atPath: layout.path("certs"), withIntermediateDirectories: true)
         // Build under a temporary ledger name: a demo interrupted half-way leaves no ledger behind.
         let buildingPath = layout.path(EnvironmentLayout.ledgerFile + ".building")
-        for suffix in ["", "-wal", "-shm"] { try? fileManager.removeItem(atPath: buildingPath + suffix) }
+        for suffix in ["", "-wal", "-shm", "-writers"] { try? fileManager.removeItem(atPath: buildingPath + suffix) }
 
         let masterKey = try IssuerMasterKey.create(layout: layout)
         let ca = try PKIFiles.createCA(layout: layout)
@@ -246,6 +247,7 @@ public enum DemoEnvironment {
         // The manifest names card keys (demo only): readable by its owner alone.
         try SecretFile.write(path: layout.manifestPath, bytes: Array(try encoder.encode(manifest)))
         try fileManager.moveItem(atPath: buildingPath, toPath: layout.ledgerPath)
+        try? fileManager.removeItem(atPath: buildingPath + "-writers") // the turnstile of the file being built
         return manifest
     }
 

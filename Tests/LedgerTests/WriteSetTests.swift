@@ -210,4 +210,25 @@ struct WriteSetTests {
             #expect(!plan.contains("SCAN payments") && !plan.contains("SCAN p "), "\(plan)")
         }
     }
+
+    @Test("a ledger moved forward by a newer program is refused, not written by an older one")
+    func newerSchemaRefused() throws {
+        let temp = try TempLedger()
+        try temp.ledger.connection.execute("PRAGMA user_version = \(Schema.migrations.count + 1)")
+        #expect(throws: LedgerError.self) { _ = try Ledger(path: temp.path, actor: "test") }
+    }
+
+    @Test("a row's business day is the day of its created_at_ms, even in the last half-millisecond before midnight")
+    func dayOfTheMillisecond() throws {
+        let env = try RulesEnvironment()
+        let pan = try env.card([(.manuels, 1_000, nil)])
+        let midnight = Double(ParisCalendar.startMillis(of: LocalDate(year: 2026, month: 3, day: 11)!)) / 1000
+        let approval = try env.purchase(pan, terminal: "TLIB1", amount: 1, at: Date(timeIntervalSince1970: midnight - 0.0004))
+        let payment = try env.read { try $0.payment(txn: approval.txn) }
+        let row = try env.ledger.connection.rows("SELECT created_at_ms, business_day FROM payments WHERE txn = ?", payment.txn) {
+            ($0.int(0), $0.text(1))
+        }
+        #expect(row.first?.0 == Int64(midnight * 1000))
+        #expect(row.first?.1 == "2026-03-11")
+    }
 }
