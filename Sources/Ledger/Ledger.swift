@@ -110,8 +110,8 @@ public final class Ledger {
         // writer checkpoints not at all: its `Checkpointer` thread does (Checkpointer.swift).
         try connection.execute(automaticCheckpoints ? "PRAGMA wal_autocheckpoint=1000" : "PRAGMA wal_autocheckpoint=0")
         // (issue 11) When a checkpoint has copied the whole log and a writer starts it again from the top, the
-        // file is cut back to this size: without it the WAL keeps its largest size ever (110 MiB after a cold
-        // start on a 10-million-payment ledger, docs/bench.md).
+        // file is cut back to this size: without it the WAL keeps its largest size ever (121 MiB after a cold
+        // start on a 10-million-payment ledger, docs/bench.md "How cost grows").
         try connection.execute("PRAGMA journal_size_limit=\(Checkpointer.defaultMaximumWALBytes)")
         let synchronous = try connection.scalarInt("PRAGMA synchronous")
         guard synchronous == 2 else {

@@ -57,7 +57,7 @@ extension LedgerTransaction {
     /// (issue 11) A card's payments form a chain, newest first: `cards.newest_payment_txn`, then each payment's
     /// `previous_card_payment_txn`. It replaces an index on `payments(card_id)`: every card-present payment
     /// already writes the card's row (its ATC), so the chain adds no page to a commit, where the index added
-    /// one random leaf per payment (docs/bench.md "The write set"). Each INSERT INTO payments takes its
+    /// one random leaf per payment (docs/bench.md "What a purchase writes"). Each INSERT INTO payments takes its
     /// previous link from `previousCardPaymentSQL` and is followed by `linkNewestPayment`.
     static let previousCardPaymentSQL = "(SELECT newest_payment_txn FROM cards WHERE id = ?)"
 

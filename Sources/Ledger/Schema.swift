@@ -421,7 +421,7 @@ enum Schema {
         ALTER TABLE applications ADD COLUMN photo_crop TEXT;
         ALTER TABLE applications ADD COLUMN training_label TEXT;
         """,
-        // (issue 11) A purchase touches as few B-tree pages as the queries allow (docs/bench.md "The write set").
+        // (issue 11) A purchase touches as few B-tree pages as the queries allow (docs/bench.md "What a purchase writes").
         // Only online payments are listed per partner (`online.list`, `totals`): a partial index, which a
         // purchase never touches. A reversal finds its payment through its stan's record; without one (a
         // payment written outside the gateway), by (terminal, business day). A card's payments are a chain
