@@ -9,20 +9,16 @@ BIN=${BENCH_BIN:-.build/release}
 ENV_DIR=$1 PLAN=$2 FIRST_ATC=${3:-0}
 DURATION=${BENCH_DURATION:-600}
 SAMPLE=${BENCH_WAL_SAMPLE_S:-10}
+# shellcheck source=scripts/bench-lib.sh
+source scripts/bench-lib.sh
 LOG=$(mktemp "${TMPDIR:-/tmp}/hdf-long.XXXXXX")
-"$BIN/gateway" serve --dir "$ENV_DIR" --port 0 --metrics-port=-1 --log-level warning >"$LOG" 2>&1 &
-SERVER_PID=$!
-trap 'kill -TERM $SERVER_PID 2>/dev/null || true; wait $SERVER_PID 2>/dev/null || true; rm -f "$LOG"' EXIT
-port=""
-for _ in $(seq 1 600); do
-    port=$(sed -n 's/.*gateway ready on [^ ]*:\([0-9]*\).*/\1/p' "$LOG" | head -n 1)
-    [[ -n "$port" ]] && break
-    sleep 0.1
-done
-[[ -n "$port" ]] || { echo "long: the gateway did not start" >&2; cat "$LOG" >&2; exit 1; }
+trap 'stop_server; rm -f "$LOG"' EXIT
+start_server "$LOG" gateway "$BIN/gateway" serve --dir "$ENV_DIR" --port 0 --metrics-port=-1 --log-level warning
+port=$SERVER_PORT
+SERVER=$SERVER_PID
 OUT=$(mktemp "${TMPDIR:-/tmp}/hdf-long-out.XXXXXX")
 "$BIN/bench-load" purchases --plan "$PLAN" --port "$port" --duration "$DURATION" --warmup 2 --first-atc "$FIRST_ATC" \
-    --server-pid "$SERVER_PID" >"$OUT" &
+    --server-pid "$SERVER" >"$OUT" &
 LOAD_PID=$!
 max=0 t=0
 while kill -0 "$LOAD_PID" 2>/dev/null; do
@@ -33,8 +29,6 @@ while kill -0 "$LOAD_PID" 2>/dev/null; do
 done
 wait "$LOAD_PID" || true
 grep -v '^result' "$OUT"
-rate=$(grep '^result purchases ' "$OUT" | tr ' ' '\n' | sed -n 's/^rate=//p')
-p99=$(grep '^result purchases ' "$OUT" | tr ' ' '\n' | sed -n 's/^p99_ms=//p')
-errors=$(grep '^result purchases ' "$OUT" | tr ' ' '\n' | sed -n 's/^errors=//p')
+rate=$(field purchases "$OUT" rate) p99=$(field purchases "$OUT" p99_ms) errors=$(field purchases "$OUT" errors)
 rm -f "$OUT"
 echo "long: seconds=$DURATION purchases/s=$rate p99_ms=$p99 wal_max_kib=$max errors=$errors"

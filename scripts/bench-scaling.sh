@@ -11,18 +11,10 @@ BIN=${BENCH_BIN:-.build/release}
 COUNTS=${BENCH_SCALING_TERMINALS:-1 8 64 256 1000}
 DURATION=${BENCH_DURATION:-10}
 WARMUP=${BENCH_WARMUP:-2}
+# shellcheck source=scripts/bench-lib.sh
+source scripts/bench-lib.sh
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/hdf-scaling.XXXXXX")
-SERVER_PID=""
-stop_server() {
-    [[ -n "$SERVER_PID" ]] || return 0
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=""
-}
 trap 'stop_server; rm -rf "$WORK"' EXIT
-field() { grep "^result $1 " "$2" | tr ' ' '\n' | sed -n "s/^$3=//p"; }
 
 echo "scaling: load average before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
 for count in $COUNTS; do
@@ -30,16 +22,9 @@ for count in $COUNTS; do
     "$BIN/gateway" demo --dir "$env_dir" >/dev/null
     "$BIN/bench-load" prepare --dir "$env_dir" --terminals "$count" --cards-per-terminal 4 --out "$WORK/plan-$count.json" >/dev/null
     # shellcheck disable=SC2086 # BENCH_GATEWAY_ARGS is a list of options
-    "$BIN/gateway" serve --dir "$env_dir" --port 0 --metrics-port=-1 --log-level warning ${BENCH_GATEWAY_ARGS:-} \
-        >"$WORK/gateway-$count.log" 2>&1 &
-    SERVER_PID=$!
-    port=""
-    for _ in $(seq 1 300); do
-        port=$(sed -n 's/.*gateway ready on [^ ]*:\([0-9]*\).*/\1/p' "$WORK/gateway-$count.log" | head -n 1)
-        [[ -n "$port" ]] && break
-        sleep 0.1
-    done
-    [[ -n "$port" ]] || { echo "scaling: the gateway did not start" >&2; cat "$WORK/gateway-$count.log" >&2; exit 1; }
+    start_server "$WORK/gateway-$count.log" gateway \
+        "$BIN/gateway" serve --dir "$env_dir" --port 0 --metrics-port=-1 --log-level warning ${BENCH_GATEWAY_ARGS:-}
+    port=$SERVER_PORT
     "$BIN/bench-load" purchases --plan "$WORK/plan-$count.json" --port "$port" --duration "$DURATION" --warmup "$WARMUP" \
         --threads 2 --server-pid "$SERVER_PID" >"$WORK/purchases-$count.out"
     stop_server

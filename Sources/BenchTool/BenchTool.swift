@@ -55,3 +55,15 @@ struct LoadOptions: ParsableArguments {
     @Option(name: .customLong("server-pid"), help: "The server's process id: its CPU use per thread over the measured window is printed.")
     var serverPID: Int32?
 }
+
+/// What the runs straight on an environment's ledger share (`ledger-only`, `ledger-floor`, `prepayments`).
+struct LedgerRunOptions: ParsableArguments {
+    @Option(help: "The plan written by `bench-load prepare`.")
+    var plan: String
+    @Option(help: "Seconds measured, after the warm-up.")
+    var duration: Double = 10
+    @Option(help: "Seconds of load before the measurement starts (not counted).")
+    var warmup: Double = 2
+
+    var window: RunWindow { RunWindow(warmup: warmup, duration: duration) }
+}

@@ -23,12 +23,7 @@ struct LedgerFloor: ParsableCommand {
         commandName: "ledger-floor",
         abstract: "Write the rows of the bench's purchases with raw SQLite calls on a copy of the ledger -> ledger_floor/s.")
 
-    @Option(help: "The plan written by `bench-load prepare`.")
-    var plan: String
-    @Option(help: "Seconds measured, after the warm-up.")
-    var duration: Double = 10
-    @Option(help: "Seconds of load before the measurement starts (not counted).")
-    var warmup: Double = 2
+    @OptionGroup var ledgerRun: LedgerRunOptions
     @Option(help: "Purchases per commit.")
     var batch: Int = 64
     @Option(name: .customLong("drop-index"), help: ArgumentHelp(
@@ -40,7 +35,7 @@ struct LedgerFloor: ParsableCommand {
     var maxAmount: Int64 = 500
 
     func run() throws {
-        let plan = try BenchPlan.load(plan)
+        let plan = try BenchPlan.load(ledgerRun.plan)
         let layout = EnvironmentLayout(directory: plan.dir)
         let copyPath = layout.path("ledger-floor.sqlite")
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: copyPath + suffix) }
@@ -108,7 +103,7 @@ struct LedgerFloor: ParsableCommand {
         var nextTerminal = 0
         var nextCard = Array(repeating: 0, count: terminals.count)
 
-        let window = RunWindow(warmup: warmup, duration: duration)
+        let window = ledgerRun.window
         var measured = 0, measuredNanos: UInt64 = 0
         var latencies: [UInt64] = []
         while Clock.now() < window.measureEnd {

@@ -16,12 +16,7 @@ struct LedgerOnly: ParsableCommand {
         commandName: "ledger-only",
         abstract: "Decide the bench's purchases straight on the ledger (Authorizer + writeBatch), no network.")
 
-    @Option(help: "The plan written by `bench-load prepare`.")
-    var plan: String
-    @Option(help: "Seconds measured, after the warm-up.")
-    var duration: Double = 10
-    @Option(help: "Seconds of load before the measurement starts (not counted).")
-    var warmup: Double = 2
+    @OptionGroup var ledgerRun: LedgerRunOptions
     @Option(help: "Requests per commit (default: one per terminal of the plan).")
     var batch: Int?
     @Option(name: .customLong("max-amount"), help: "Purchases are of 1 to this many cents, at random.")
@@ -32,7 +27,7 @@ struct LedgerOnly: ParsableCommand {
     var pragma: [String] = []
 
     func run() throws {
-        let plan = try BenchPlan.load(plan)
+        let plan = try BenchPlan.load(ledgerRun.plan)
         let layout = EnvironmentLayout(directory: plan.dir)
         let ledger = try Ledger(path: layout.ledgerPath, actor: "gateway")
         ledger.giveWayToOtherWriters()
@@ -58,7 +53,7 @@ struct LedgerOnly: ParsableCommand {
         }
         let batchSize = max(1, batch ?? terminals.count)
 
-        let window = RunWindow(warmup: warmup, duration: duration)
+        let window = ledgerRun.window
         var cpuAtWarmEnd: ThreadCPUSnapshot?
         var measuredCount = 0, measuredBusyNanos: UInt64 = 0, commits = 0
         var errors = 0, samples: [String] = []
@@ -122,7 +117,7 @@ struct LedgerOnly: ParsableCommand {
         let rate = busySeconds > 0 ? Double(measuredCount) / busySeconds : 0
         let wallRate = Double(measuredCount) / window.measuredSeconds
         latencies.sort()
-        say("ledger_only: \(terminals.count) terminals, batches of \(batchSize), \(format(warmup, decimals: 0)) s warm-up + "
+        say("ledger_only: \(terminals.count) terminals, batches of \(batchSize), \(format(ledgerRun.warmup, decimals: 0)) s warm-up + "
             + "\(format(window.measuredSeconds, decimals: 0)) s: \(measuredCount) purchases approved; "
             + "\(Int(rate.rounded()))/s of parse+decide+commit time (\(Int(wallRate.rounded()))/s wall clock, including "
             + "building the requests); one batch (parse, decide, durable commit) p50 \(format(percentileMilliseconds(latencies, 0.5))) ms "

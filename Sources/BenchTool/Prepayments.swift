@@ -15,28 +15,23 @@ struct Prepayments: ParsableCommand {
         commandName: "prepayments",
         abstract: "Create prepayment vouchers from a second process at a steady rate; print their latencies.")
 
-    @Option(help: "The plan written by `bench-load prepare` (its cards pay).")
-    var plan: String
+    @OptionGroup var ledgerRun: LedgerRunOptions
     @Option(help: "Prepayments per second.")
     var rate: Double = 20
-    @Option(help: "Seconds measured, after the warm-up.")
-    var duration: Double = 10
-    @Option(help: "Seconds of load before the measurement starts (not counted).")
-    var warmup: Double = 2
     @Option(help: "The partner the vouchers are for (it must accept prepayments and MANUELS).")
     var partner: String = "P001"
     @Option(name: .customLong("amount"), help: "Cents per voucher.")
     var amountCents: Int64 = 100
 
     func run() throws {
-        let plan = try BenchPlan.load(plan)
+        let plan = try BenchPlan.load(ledgerRun.plan)
         let layout = EnvironmentLayout(directory: plan.dir)
         let operations = CardOperations(ledger: try Ledger(path: layout.ledgerPath, actor: "beneficiary"))
         let cards = try plan.terminals.flatMap { try $0.cards.map { try PAN(validating: $0.pan) } }
         guard !cards.isEmpty, rate > 0 else { throw ValidationError("no card in the plan, or a rate of 0") }
 
         let interval = UInt64(1e9 / rate)
-        let window = RunWindow(warmup: warmup, duration: duration)
+        let window = ledgerRun.window
         var next = window.start
         var latencies: [UInt64] = []
         var errors = 0, samples: [String] = []
