@@ -185,6 +185,24 @@ public final class Authorizer: Sendable {
         }
     }
 
+    /// `attempt` without a savepoint of its own, for an operation whose every refusal comes before its first
+    /// write (`LedgerTransaction.purchase`: all its checks read, then it writes): one savepoint level per
+    /// purchase, the request's (issue 11). Checked, not assumed: a refusal after a write is a storage error,
+    /// so the request's savepoint undoes everything and the answer is `96`, never a half-done purchase.
+    func attemptBeforeWrites<T>(_ tx: LedgerTransaction, _ body: () throws -> T) throws -> Result<T, LedgerError> {
+        let changesBefore = tx.ledger.connection.totalChanges
+        do {
+            return .success(try body())
+        } catch let error as LedgerError {
+            if case .storage = error { throw error }
+            if case .busy = error { throw error }
+            guard tx.ledger.connection.totalChanges == changesBefore else {
+                throw LedgerError.storage("a refusal came after a write, in an operation run without its own savepoint: \(error)")
+            }
+            return .failure(error)
+        }
+    }
+
     /// Checks a card request: known card (`14`), cryptogram over exactly this amount (`63`, checked when the
     /// request was prepared), ATC above the last accepted one (`63`); then records the ATC. The card's status
     /// is checked by the caller.
@@ -224,7 +242,7 @@ public final class Authorizer: Sendable {
             case .failure(let refusal): return Response(to: request, code: refusal.code)
             case .success(let verified): card = verified
             }
-            switch try attempt(tx, {
+            switch try attemptBeforeWrites(tx, {
                 try tx.purchase(card: card, partnerID: terminal.partnerID, terminalID: terminal.terminalID, stan: stan,
                                 amountCents: amountCents, wallet: wallet, allowPartial: allowPartial)
             }) {

@@ -178,6 +178,8 @@ public final class SQLiteConnection {
     }
 
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+    /// Rows inserted, updated or deleted on this connection since it was opened.
+    public var totalChanges: Int64 { sqlite3_total_changes64(handle) }
 
     /// Calls `body` for each row.
     public func forEach(_ sql: String, _ arguments: [SQLBindable], _ body: (SQLRow) throws -> Void) throws {
