@@ -23,12 +23,6 @@ final class AuthorizationQueue: @unchecked Sendable {
         let terminal: TerminalContext
         let promise: EventLoopPromise<Decision>
         var request: Request { prepared.request }
-
-        init(prepared: PreparedRequest, terminal: TerminalContext, promise: EventLoopPromise<Decision>) {
-            self.prepared = prepared
-            self.terminal = terminal
-            self.promise = promise
-        }
     }
 
     /// The ledger-free part of a request's decision, on the caller's thread (Authorizer.prepare).

@@ -13,7 +13,9 @@ import WireProtocol
 @Suite("the authoriser against a model (property-based)")
 struct AuthorizerModelPropertyTests {
     static let stepsPerCase = 60
-    static let cases = 10
+    /// 20 cases: with 10, `cancel/A3` (a second cancel of one payment) came up 2 to 8 times a run, and once not
+    /// at all, failing the check below that every rule was exercised.
+    static let cases = 20
 
     static let stepGenerator = zip(Gen.int(in: 0...99), Gen.int(in: 0...1_000_000), Gen.int(in: 0...1_000_000))
         .map { AuthorizerStep(kind: $0.0, a: $0.1, b: $0.2) }
