@@ -89,10 +89,12 @@ struct LedgerFloor: ParsableCommand {
             """)
         let linkNewest = try db.prepare("UPDATE cards SET newest_payment_txn = ? WHERE id = ?")
         let insertStan = try db.prepare("""
-            INSERT INTO stans(terminal_id, stan, fingerprint, response, reversed, created_at_ms, payment_txn) VALUES (?, ?, ?, ?, 0, ?, ?)
-            ON CONFLICT(terminal_id, stan) DO UPDATE SET fingerprint = excluded.fingerprint, response = excluded.response,
-                payment_txn = excluded.payment_txn
-            WHERE stans.fingerprint IS NULL
+            INSERT INTO stans(terminal_id, stan, digest, request_id, code, request_type, message, balance_after_cents, response,
+                              payment_txn, reversed, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
+            ON CONFLICT(terminal_id, stan) DO UPDATE SET digest = excluded.digest, request_id = excluded.request_id,
+                code = excluded.code, request_type = excluded.request_type, message = excluded.message,
+                balance_after_cents = excluded.balance_after_cents, response = excluded.response, payment_txn = excluded.payment_txn
+            WHERE stans.digest IS NULL
             """)
         let insertAudit = try db.prepare("INSERT INTO audit(at_ms, actor, action, subject, result, detail) VALUES (?, ?, ?, ?, ?, ?)")
 
@@ -130,16 +132,14 @@ struct LedgerFloor: ParsableCommand {
                     txn = TxnID.text(newestTxn)
                 }
                 let authCode = String((0..<6).map { _ in "ABCDEFGHJKMNPQRSTUVWXYZ23456789".randomElement(using: &random)! })
-                let response = Response(type: "purchase", id: stan, code: .approved, message: nil, fields: [
-                    ("txn", .string(txn)), ("auth_code", .string(authCode)), ("amount", .int(amount)),
-                    ("wallet", .string("MANUELS")), ("balance", .int(99_999_999)),
-                ]).encode()
-                let fingerprint = Hex.encode(SHA256.hash(data: Array("purchase \(stan) \(amount) \(card.atc)".utf8)))
+                // The stan's compact record (migration 8): its digest's 32 bytes, the request's id, the code and the
+                // balance after; the answer is re-derived from the payment.
+                let digest = Array(SHA256.hash(data: Array("purchase \(stan) \(amount) \(card.atc)".utf8)))
                 rows.append(PurchaseRows(terminal: terminals[t].id, partner: terminals[t].partnerID,
                                          partnerAccount: terminals[t].partnerAccount, label: terminals[t].label,
                                          cardID: card.id, atc: card.atc, walletID: card.walletID, walletAccount: card.walletAccount,
                                          masked: card.masked, stan: stan, amount: amount, txn: txn, authCode: authCode,
-                                         response: response, fingerprint: fingerprint))
+                                         digest: digest))
             }
 
             let started = Clock.now()
@@ -155,8 +155,8 @@ struct LedgerFloor: ParsableCommand {
                                        .text(row.stan), .int(row.amount), .text(row.authCode), .text(row.label), .int(transferID),
                                        .int(nowMillis), .text(today), .int(row.cardID)])
                 try linkNewest.run([.text(row.txn), .int(row.cardID)], expectChanges: 1)
-                try insertStan.run([.text(row.terminal), .text(row.stan), .text(row.fingerprint), .blob(row.response),
-                                    .int(nowMillis), .text(row.txn)])
+                try insertStan.run([.text(row.terminal), .text(row.stan), .blob(row.digest), .text(row.stan), .text("00"), .null,
+                                    .null, .int(99_999_999), .null, .text(row.txn), .int(nowMillis)])
                 try insertAudit.run([.int(nowMillis), .text("terminal:" + row.terminal), .text("purchase"), .text(row.masked),
                                      .text("00"), .text("stan=" + row.stan)])
             }
@@ -185,7 +185,7 @@ struct LedgerFloor: ParsableCommand {
 private struct PurchaseRows {
     let terminal: String, partner: String, partnerAccount: Int64, label: String
     let cardID: Int64, atc: Int64, walletID: Int64, walletAccount: Int64, masked: String
-    let stan: String, amount: Int64, txn: String, authCode: String, response: [UInt8], fingerprint: String
+    let stan: String, amount: Int64, txn: String, authCode: String, digest: [UInt8]
 }
 
 /// The SQLite C API and nothing else: the floor must not measure a wrapper.

@@ -202,8 +202,7 @@ final class AuthorizationQueue: @unchecked Sendable {
             case .success(let decided): decision = decided
             case .failure(let error):
                 logger.error("request failed, answered 96", metadata: ["terminal": "\(item.terminal.terminalID)", "error": "\(error)"])
-                decision = Decision(response: Response(to: item.request, code: .systemError).encode(), code: .systemError,
-                                    closeConnection: false, maskedPAN: nil)
+                decision = Decision(answer: Answer(to: item.request, code: .systemError))
             }
             count(item.request.type.rawValue, decision.code)
             item.promise.succeed(decision)

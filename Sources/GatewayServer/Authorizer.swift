@@ -15,14 +15,24 @@ public struct TerminalContext: Sendable, Hashable {
     }
 }
 
-/// What the gateway decided for one request.
+/// What the gateway decided for one request: a typed answer, encoded by WireProtocol where it is sent (the
+/// connection's event loop), not on the writer thread.
 public struct Decision: Sendable {
-    public let response: [UInt8]
-    public let code: ResponseCode
+    public let answer: Answer
     /// A revoked terminal's connection is closed after this answer.
     public let closeConnection: Bool
     /// For the log line: masked, never the full PAN.
     public let maskedPAN: String?
+
+    public init(answer: Answer, closeConnection: Bool = false, maskedPAN: String? = nil) {
+        self.answer = answer
+        self.closeConnection = closeConnection
+        self.maskedPAN = maskedPAN
+    }
+
+    public var code: ResponseCode { answer.code }
+    /// The answer's bytes (tests and tools; the server encodes on the event loop).
+    public var response: [UInt8] { answer.encode() }
 }
 
 /// What can be known of a request without the ledger (issue 11), worked out where it arrived (the connection's
@@ -31,8 +41,8 @@ public struct Decision: Sendable {
 /// exists, its status and its counter are the ledger's, and decided on the writer.
 public struct PreparedRequest: Sendable {
     public let request: Request
-    /// SHA-256 of `request.contentFingerprint`, hex: what a retransmission must match (nil: no stan).
-    public let fingerprint: String?
+    /// SHA-256 of `request.contentFingerprint` (32 bytes): what a retransmission must match (nil: no stan).
+    public let digest: [UInt8]?
     /// The cryptogram of the card the request carries, over the amount it authorises (nil: no card).
     public let card: CardCheck?
     /// The card's key when it had to be derived: cached once the ledger knows the card (CardKeys).
@@ -61,7 +71,7 @@ public final class Authorizer: Sendable {
 
     /// The ledger-free part of deciding `request`. Safe from any thread (the key cache has its own lock).
     public func prepare(_ request: Request) -> PreparedRequest {
-        let fingerprint = request.stan.map { _ in Hex.encode(SHA256.hash(data: Array(request.contentFingerprint.utf8))) }
+        let digest = request.stan.map { _ in Array(SHA256.hash(data: Array(request.contentFingerprint.utf8))) }
         let checked: (CardCheck, derivedKey: [UInt8]?)?
         switch request.body {
         case .purchase(_, let amountCents, _, let data, _, _): checked = check(data, amountCents: amountCents)
@@ -69,7 +79,7 @@ public final class Authorizer: Sendable {
         case .onlineList(_, let data?, _): checked = check(data, amountCents: 0)
         default: checked = nil
         }
-        return PreparedRequest(request: request, fingerprint: fingerprint, card: checked?.0, derivedKey: checked?.derivedKey)
+        return PreparedRequest(request: request, digest: digest, card: checked?.0, derivedKey: checked?.derivedKey)
     }
 
     func check(_ data: CardData, amountCents: Int64) -> (CardCheck, derivedKey: [UInt8]?) {
@@ -107,51 +117,49 @@ public final class Authorizer: Sendable {
             terminalRecord = nil
         }
         guard let terminalRecord, terminalRecord.status == .active, terminalRecord.partnerID == terminal.partnerID else {
-            let response = Response(to: request, code: .notPermittedToTerminal, message: "Terminal révoqué")
             try tx.audit(actor: "terminal:\(terminal.terminalID)", action: request.type.rawValue, subject: maskedPAN ?? "",
                          result: ResponseCode.notPermittedToTerminal.rawValue, detail: "terminal revoked or unknown")
-            return Decision(response: response.encode(), code: .notPermittedToTerminal, closeConnection: true, maskedPAN: maskedPAN)
+            return Decision(answer: Answer(to: request, code: .notPermittedToTerminal, message: "Terminal révoqué"),
+                            closeConnection: true, maskedPAN: maskedPAN)
         }
 
-        let fingerprint = prepared.fingerprint
-        if let stan = request.stan, let hex = fingerprint {
+        if let stan = request.stan, let digest = prepared.digest {
             if let record = try tx.stan(terminalID: terminal.terminalID, stan: stan) {
-                if let seen = record.fingerprint {
-                    let response: Response
-                    if seen != hex {
-                        response = Response(to: request, code: .duplicateTransmission)
+                if let seen = record.digest {
+                    let answer: Answer
+                    if seen != digest {
+                        answer = Answer(to: request, code: .duplicateTransmission)
                     } else if record.reversed && (request.type == .purchase || request.type == .voucherRedeem) {
                         // The retransmission of a reversed purchase must not look approved.
-                        response = Response(to: request, code: .doNotHonour, message: "Opération annulée")
+                        answer = Answer(to: request, code: .doNotHonour, message: "Opération annulée")
                     } else {
-                        let replay = try replayed(record.response ?? [], id: request.id)
+                        let replay = try Self.answer(of: record).withID(request.id)
                         try audit(tx, terminal, request, maskedPAN, replay.code, "retransmission")
-                        return Decision(response: replay.bytes, code: replay.code, closeConnection: false, maskedPAN: maskedPAN)
+                        return Decision(answer: replay, maskedPAN: maskedPAN)
                     }
-                    try audit(tx, terminal, request, maskedPAN, response.code, "stan seen before")
-                    return Decision(response: response.encode(), code: response.code, closeConnection: false, maskedPAN: maskedPAN)
+                    try audit(tx, terminal, request, maskedPAN, answer.code, "stan seen before")
+                    return Decision(answer: answer, maskedPAN: maskedPAN)
                 }
                 // Only a reversal named this stan so far: the late original is declined, and remembered so.
-                let response = Response(to: request, code: .doNotHonour, message: "Opération annulée")
-                let bytes = response.encode()
-                try tx.recordStan(terminalID: terminal.terminalID, stan: stan, fingerprint: hex, response: bytes)
+                let answer = Answer(to: request, code: .doNotHonour, message: "Opération annulée")
+                try tx.recordStan(terminalID: terminal.terminalID, stan: stan, digest: digest,
+                                  answer: Self.stanAnswer(answer, paymentTxn: nil))
                 try audit(tx, terminal, request, maskedPAN, .doNotHonour, "reversed before it arrived")
-                return Decision(response: bytes, code: .doNotHonour, closeConnection: false, maskedPAN: maskedPAN)
+                return Decision(answer: answer, maskedPAN: maskedPAN)
             }
         }
 
         var paymentTxn: String?
-        let response = try handle(prepared, terminal: terminal, tx: tx, paymentTxn: &paymentTxn)
-        let bytes = response.encode()
-        if let stan = request.stan, let fingerprint, response.code != .systemError {
-            try tx.recordStan(terminalID: terminal.terminalID, stan: stan, fingerprint: fingerprint, response: bytes,
-                              paymentTxn: paymentTxn)
+        let answer = try handle(prepared, terminal: terminal, tx: tx, paymentTxn: &paymentTxn)
+        if let stan = request.stan, let digest = prepared.digest, answer.code != .systemError {
+            try tx.recordStan(terminalID: terminal.terminalID, stan: stan, digest: digest,
+                              answer: Self.stanAnswer(answer, paymentTxn: paymentTxn), paymentTxn: paymentTxn)
         }
         // An echo is a liveness probe, not a decision: auditing it would grow the audit by the polling rate.
         if request.type != .echo {
-            try audit(tx, terminal, request, maskedPAN, response.code, "")
+            try audit(tx, terminal, request, maskedPAN, answer.code, "")
         }
-        return Decision(response: bytes, code: response.code, closeConnection: false, maskedPAN: maskedPAN)
+        return Decision(answer: answer, maskedPAN: maskedPAN)
     }
 
     func audit(_ tx: LedgerTransaction, _ terminal: TerminalContext, _ request: Request, _ maskedPAN: String?,
@@ -162,15 +170,60 @@ public final class Authorizer: Sendable {
                      result: code.rawValue, detail: detail)
     }
 
-    /// The first response again, with this request's id (a retransmission may carry a new one).
-    func replayed(_ stored: [UInt8], id: String) throws -> (bytes: [UInt8], code: ResponseCode) {
-        guard case .object(var members) = try JSONValue.parse(stored),
-              let codeText = members.first(where: { $0.0 == "code" })?.1.stringValue,
-              let code = ResponseCode(rawValue: codeText) else {
-            throw LedgerError.storage("a stored response is unreadable")
+    /// What a stan's record keeps of `answer` (issue 11): a payment's approval as the payment it names plus the
+    /// balance after it; an answer without a body as its type, code and message (when not the default); any
+    /// other answer whole. `answer(of:)` gives it back byte for byte.
+    static func stanAnswer(_ answer: Answer, paymentTxn: String?) -> StanAnswer {
+        let code = answer.code.rawValue
+        switch answer.body {
+        case .purchase(let txn, _, _, _, let balanceCents) where txn == paymentTxn && answer.message == nil:
+            return StanAnswer(requestID: answer.id, code: code, balanceAfterCents: balanceCents)
+        case .redemption(let txn, _) where txn == paymentTxn && answer.message == nil:
+            return StanAnswer(requestID: answer.id, code: code)
+        case .none:
+            return StanAnswer(requestID: answer.id, code: code, requestType: answer.type,
+                              message: answer.message == answer.code.defaultMessage ? nil : answer.message)
+        default:
+            return StanAnswer(requestID: answer.id, code: code, response: answer.encode())
         }
-        if let index = members.firstIndex(where: { $0.0 == "id" }) { members[index].1 = .string(id) }
-        return (JSONValue.object(members).encoded(), code)
+    }
+
+    /// The answer a stan's request got, from its record: whole when kept whole, else re-derived from the
+    /// payment the record names or from its type, code and message.
+    static func answer(of record: StanRecord) throws -> Answer {
+        guard let kept = record.answer else { throw LedgerError.storage("a stan's record has no answer") }
+        if let bytes = kept.response {
+            let response: Response
+            do { response = try Response(decoding: bytes) } catch {
+                throw LedgerError.storage("a stored response is unreadable: \(error)")
+            }
+            return Answer(type: response.type, id: response.id, code: response.code, message: response.message,
+                          body: .stored(response.fields))
+        }
+        guard let codeText = kept.code, let code = ResponseCode(rawValue: codeText) else {
+            throw LedgerError.storage("a stan's record has no valid code")
+        }
+        if let txn = record.paymentTxn {
+            guard let payment = record.payment else {
+                throw LedgerError.storage("a stan's record names payment \(txn), which is missing")
+            }
+            switch payment.kind {
+            case .purchase:
+                guard let authCode = payment.authCode, let balanceCents = kept.balanceAfterCents else {
+                    throw LedgerError.storage("a stan's record names purchase \(txn) without its auth code or balance")
+                }
+                return Answer(type: RequestType.purchase.rawValue, id: kept.requestID, code: code,
+                              body: .purchase(txn: txn, authCode: authCode, amountCents: payment.amountCents,
+                                              wallet: payment.wallet, balanceCents: balanceCents))
+            case .voucher:
+                return Answer(type: RequestType.voucherRedeem.rawValue, id: kept.requestID, code: code,
+                              body: .redemption(txn: txn, amountCents: payment.amountCents))
+            case .online:
+                throw LedgerError.storage("a stan's record names online payment \(txn)")
+            }
+        }
+        guard let type = kept.requestType else { throw LedgerError.storage("a stan's record has no request type") }
+        return Answer(type: type, id: kept.requestID, code: code, message: kept.message)
     }
 
     /// Runs one ledger operation in its own savepoint: a refusal (a `LedgerError`) rolls back just that
@@ -224,22 +277,22 @@ public final class Authorizer: Sendable {
         return .success(card)
     }
 
-    func refusal(_ request: Request, _ error: LedgerError) -> Response {
-        Response(to: request, code: error.responseCode)
+    func refusal(_ request: Request, _ error: LedgerError) -> Answer {
+        Answer(to: request, code: error.responseCode)
     }
 
     /// Decides one request; `paymentTxn` is set to the payment it produced, if any (its stan will name it).
     func handle(_ prepared: PreparedRequest, terminal: TerminalContext, tx: LedgerTransaction,
-                paymentTxn: inout String?) throws -> Response {
+                paymentTxn: inout String?) throws -> Answer {
         let request = prepared.request
         switch request.body {
         case .echo:
-            return Response(to: request, code: .approved, fields: [("server_time", .string(ParisCalendar.isoTimestamp(millis: tx.nowMillis)))])
+            return Answer(to: request, code: .approved, body: .serverTime(millis: tx.nowMillis))
 
         case .purchase(let stan, let amountCents, _, let cardData, let wallet, let allowPartial):
             let card: CardRecord
             switch try verifyCard(cardData, prepared, tx: tx) {
-            case .failure(let refusal): return Response(to: request, code: refusal.code)
+            case .failure(let refusal): return Answer(to: request, code: refusal.code)
             case .success(let verified): card = verified
             }
             switch try attemptBeforeWrites(tx, {
@@ -249,29 +302,24 @@ public final class Authorizer: Sendable {
             case .failure(let error): return refusal(request, error)
             case .success(let approval):
                 paymentTxn = approval.txn
-                return Response(to: request, code: approval.isPartial ? .partialApproval : .approved, fields: [
-                    ("txn", .string(approval.txn)), ("auth_code", .string(approval.authCode)),
-                    ("amount", .int(approval.approvedCents)), ("wallet", .string(approval.wallet.rawValue)),
-                    ("balance", .int(approval.balanceAfterCents)),
-                ])
+                return Answer(to: request, code: approval.isPartial ? .partialApproval : .approved,
+                              body: .purchase(txn: approval.txn, authCode: approval.authCode, amountCents: approval.approvedCents,
+                                              wallet: approval.wallet, balanceCents: approval.balanceAfterCents))
             }
 
         case .balance(_, let cardData):
             let card: CardRecord
             switch try verifyCard(cardData, prepared, tx: tx) {
-            case .failure(let refusal): return Response(to: request, code: refusal.code)
+            case .failure(let refusal): return Answer(to: request, code: refusal.code)
             case .success(let verified): card = verified
             }
             if case .failure(let error) = try attempt(tx, { try tx.requireActive(card) }) { return refusal(request, error) }
             let partner = try tx.partner(id: terminal.partnerID)
-            let wallets: [JSONValue] = try tx.wallets(cardID: card.id).map { wallet in
-                .object([
-                    ("code", .string(wallet.code.rawValue)), ("label", .string(wallet.code.label)),
-                    ("balance", .int(wallet.availableCents)), ("expires", .string(wallet.expiresOn.iso)),
-                    ("usable_here", .bool(partner.wallets.contains(wallet.code) && !wallet.isExpired(on: tx.today))),
-                ])
+            let wallets = try tx.wallets(cardID: card.id).map { wallet in
+                WalletLine(code: wallet.code, balanceCents: wallet.availableCents, expiresOn: wallet.expiresOn,
+                           usableHere: partner.wallets.contains(wallet.code) && !wallet.isExpired(on: tx.today))
             }
-            return Response(to: request, code: .approved, fields: [("wallets", .array(wallets))])
+            return Answer(to: request, code: .approved, body: .wallets(wallets))
 
         case .reverse(let of):
             let record = try tx.stan(terminalID: terminal.terminalID, stan: of)
@@ -286,7 +334,7 @@ public final class Authorizer: Sendable {
                 }
                 try tx.markStanReversed(terminalID: terminal.terminalID, stan: of)
             }
-            return Response(to: request, code: .approved, fields: [("of", .string(of))])
+            return Answer(to: request, code: .approved, body: .reversed(of: of))
 
         case .cancel(let stan, let txn):
             switch try attempt(tx, {
@@ -294,9 +342,8 @@ public final class Authorizer: Sendable {
             }) {
             case .failure(let error): return refusal(request, error)
             case .success(let result):
-                return Response(to: request, code: .approved, fields: [
-                    ("txn", .string(result.txn)), ("original", .string(result.originalTxn)), ("amount", .int(result.amountCents)),
-                ])
+                return Answer(to: request, code: .approved,
+                              body: .cancellation(txn: result.txn, originalTxn: result.originalTxn, amountCents: result.amountCents))
             }
 
         case .voucherCheck(let text):
@@ -309,84 +356,78 @@ public final class Authorizer: Sendable {
                 case .cancelled: status = .voucherCancelled
                 case .expired: status = .expired
                 }
-                return Response(to: request, code: status, fields: [("voucher", .object([
-                    ("code", .string(voucher.code.grouped)), ("amount", .int(voucher.amountCents)),
-                    ("wallet", .string(voucher.wallet.rawValue)), ("status", .string(voucher.status.rawValue)),
-                    ("expires", .string(voucher.expiresOn.iso)),
-                ]))])
+                return Answer(to: request, code: status, body: .voucher(VoucherLine(
+                    code: voucher.code.grouped, amountCents: voucher.amountCents, wallet: voucher.wallet,
+                    status: voucher.status.rawValue, expiresOn: voucher.expiresOn)))
             }
 
         case .voucherRedeem(let stan, let text):
             return try voucherRequest(request, text: text, terminal: terminal, tx: tx) { code in
                 let result = try tx.redeemVoucher(code: code, partnerID: terminal.partnerID, terminalID: terminal.terminalID, stan: stan)
                 paymentTxn = result.txn
-                return Response(to: request, code: .approved, fields: [("txn", .string(result.txn)), ("amount", .int(result.amountCents))])
+                return Answer(to: request, code: .approved, body: .redemption(txn: result.txn, amountCents: result.amountCents))
             }
 
         case .onlineList(_, let cardData, let pan):
             var cardID: Int64?
             if let cardData {
                 switch try verifyCard(cardData, prepared, tx: tx) {
-                case .failure(let refusal): return Response(to: request, code: refusal.code)
+                case .failure(let refusal): return Answer(to: request, code: refusal.code)
                 case .success(let card): cardID = card.id
                 }
             } else if let pan {
                 do {
                     cardID = try tx.card(pan: pan).id
                 } catch LedgerError.unknownCard {
-                    return Response(to: request, code: .unknownCard)
+                    return Answer(to: request, code: .unknownCard)
                 }
             }
-            let payments: [JSONValue] = try tx.onlinePayments(partnerID: terminal.partnerID, cardID: cardID).map { payment in
-                .object([
-                    ("txn", .string(payment.txn)), ("amount", .int(payment.amountCents)), ("wallet", .string(payment.wallet.rawValue)),
-                    ("created", .string(ParisCalendar.isoTimestamp(millis: payment.createdAtMillis))),
-                    ("status", .string(payment.status.rawValue)),
-                ])
+            let payments = try tx.onlinePayments(partnerID: terminal.partnerID, cardID: cardID).map { payment in
+                OnlinePaymentLine(txn: payment.txn, amountCents: payment.amountCents, wallet: payment.wallet,
+                                  createdAtMillis: payment.createdAtMillis, status: payment.status.rawValue)
             }
-            return Response(to: request, code: .approved, fields: [("payments", .array(payments))])
+            return Answer(to: request, code: .approved, body: .onlinePayments(payments))
 
         case .status(let of):
             guard let record = try tx.stan(terminalID: terminal.terminalID, stan: of) else {
-                return Response(to: request, code: .recordNotFound)
+                return Answer(to: request, code: .recordNotFound)
             }
-            let original: JSONValue
-            if let stored = record.response {
-                original = try JSONValue.parse(stored)
+            let original: Answer
+            if record.answer != nil {
+                original = try Self.answer(of: record)
             } else {
                 // Only reversed so far: the answer its late original would get.
-                original = Response(type: "unknown", id: nil, code: .doNotHonour, message: "Opération annulée").jsonValue
+                original = Answer(type: "unknown", id: nil, code: .doNotHonour, message: "Opération annulée")
             }
-            return Response(to: request, code: .approved, fields: [("original", original)])
+            return Answer(to: request, code: .approved, body: .status(original: original))
 
         case .totals(let day):
             let totals = try tx.totals(terminalID: terminal.terminalID, partnerID: terminal.partnerID, day: day)
-            func value(_ total: CountAndAmount) -> JSONValue {
-                .object([("count", .int(Int64(total.count))), ("amount", .int(total.amountCents))])
+            func line(_ total: CountAndAmount) -> CountAndAmountLine {
+                CountAndAmountLine(count: total.count, amountCents: total.amountCents)
             }
-            return Response(to: request, code: .approved, fields: [
-                ("date", .string(day.iso)), ("purchases", value(totals.purchases)), ("cancellations", value(totals.cancellations)),
-                ("vouchers", value(totals.vouchers)), ("online", value(totals.online)),
-            ])
+            return Answer(to: request, code: .approved, body: .totals(
+                day: day, purchases: line(totals.purchases), cancellations: line(totals.cancellations),
+                vouchers: line(totals.vouchers), online: line(totals.online)))
         }
     }
 
     /// The voucher rules common to check and redeem: the guessing guard, a mistyped code (`30`) told apart
     /// from an unknown one (`25`), then the operation.
     func voucherRequest(_ request: Request, text: String, terminal: TerminalContext, tx: LedgerTransaction,
-                        _ body: (HDFDomain.VoucherCode) throws -> Response) throws -> Response {
+                        _ body: (HDFDomain.VoucherCode) throws -> Answer) throws -> Answer {
         if try VoucherGuessingGuard.isLockedOut(terminal.partnerID, tx: tx) {
-            return Response(to: request, code: .doNotHonour, message: "Trop d'essais, attendez")
+            return Answer(to: request, code: .doNotHonour, message: "Trop d'essais, attendez")
         }
         guard let code = try? HDFDomain.VoucherCode(parsing: text) else {
             try VoucherGuessingGuard.recordFailure(terminal.partnerID, tx: tx)
-            return Response(to: request, code: .formatError, message: "Code de bon mal saisi")
+            return Answer(to: request, code: .formatError, message: "Code de bon mal saisi")
         }
         // A voucher found expired is released in a step of its own, outside the operation's savepoint, so
         // the release stays even though the operation is then refused (`54`): its money is back in the wallet.
         _ = try attempt(tx, { try tx.voucher(code: code) })
         switch try attempt(tx, { try body(code) }) {
-        case .success(let response): return response
+        case .success(let answer): return answer
         case .failure(let error):
             if case .unknownVoucher = error { try VoucherGuessingGuard.recordFailure(terminal.partnerID, tx: tx) }
             return refusal(request, error)

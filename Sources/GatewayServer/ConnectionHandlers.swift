@@ -412,18 +412,17 @@ final class RequestHandler: ChannelDuplexHandler {
                 switch result {
                 case .success(let decided): decision = decided
                 case .failure:
-                    decision = Decision(response: Response(to: request, code: .systemError).encode(), code: .systemError,
-                                        closeConnection: false, maskedPAN: nil)
+                    decision = Decision(answer: Answer(to: request, code: .systemError))
                 }
                 handler.log(terminal: terminal, type: request.type.rawValue, stan: request.stan, maskedPAN: decision.maskedPAN,
                             code: decision.code, since: receivedAt)
-                handler.complete(context: context, sequence: sequence, bytes: decision.response, closeAfter: decision.closeConnection)
+                // Encoded here, on the connection's event loop: the writer thread only decided (issue 11).
+                handler.complete(context: context, sequence: sequence, bytes: decision.answer.encode(), closeAfter: decision.closeConnection)
             }
             switch queue.submit(.init(prepared: queue.prepare(request), terminal: terminal, promise: promise)) {
             case .queued: break
             case .refused(let why):
-                promise.succeed(Decision(response: Response(to: request, code: .systemError, message: why.frenchMessage).encode(),
-                                         code: .systemError, closeConnection: false, maskedPAN: nil))
+                promise.succeed(Decision(answer: Answer(to: request, code: .systemError, message: why.frenchMessage)))
             }
         }
     }

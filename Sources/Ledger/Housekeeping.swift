@@ -6,12 +6,15 @@ extension LedgerTransaction {
     /// How many audit rows one housekeeping run removes at most: a run stays one short transaction.
     public static let auditPurgeLimitPerRun = 5_000
 
-    /// Removes audit rows older than the retention, oldest first, at most `limit` (indexed by `at_ms`).
+    /// Removes audit rows older than the retention among the `limit` first written (lowest rowids), so a run
+    /// reads at most `limit` rows. Rows are appended in time order, so those are the oldest; the audit has no
+    /// index by age (issue 11: one B-tree fewer for every decision). A row written under a clock set back
+    /// waits until the rows before it are purged.
     @discardableResult
     public func purgeAudit(limit: Int = auditPurgeLimitPerRun) throws -> Int {
         try db.run("""
-            DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE at_ms < ? ORDER BY at_ms LIMIT ?)
-            """, nowMillis - Self.auditRetention.components.seconds * 1000, limit)
+            DELETE FROM audit WHERE id IN (SELECT id FROM (SELECT id, at_ms FROM audit ORDER BY id LIMIT ?) WHERE at_ms < ?)
+            """, limit, nowMillis - Self.auditRetention.components.seconds * 1000)
     }
 }
 

@@ -138,6 +138,16 @@ extension LedgerTransaction {
               AND (p.txn IS NULL OR p.terminal_id IS NOT s.terminal_id OR p.stan IS NOT s.stan
                    OR (s.reversed = 1 AND p.status = 'approved'))
             """) { "stan \($0.text(1)) of terminal \($0.text(0)) names payment \($0.text(2)), which is \($0.text(3))" }
+        // (issue 11) A stan's answer can be given back: kept whole, or re-derivable from what its compact record
+        // keeps (a purchase's balance after it, or the type of an answer that names no payment).
+        try collect("stan-answer-kept", """
+            SELECT s.terminal_id, s.stan FROM stans s LEFT JOIN payments p ON p.txn = s.payment_txn
+            WHERE s.digest IS NOT NULL AND s.response IS NULL
+              AND (s.code IS NULL OR s.request_id IS NULL
+                   OR (s.payment_txn IS NULL AND s.request_type IS NULL)
+                   OR (p.kind = 'purchase' AND (s.balance_after_cents IS NULL OR p.auth_code IS NULL))
+                   OR p.kind = 'online')
+            """) { "stan \($0.text(1)) of terminal \($0.text(0)) keeps an answer that cannot be given back" }
         // (issue 11) Each card's payments form one chain from the card's row, newest first, through every one
         // of them: each link goes to an older payment of the same card, no payment is linked twice, each card
         // has one oldest payment and its row names its newest.

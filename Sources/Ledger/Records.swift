@@ -149,14 +149,63 @@ public struct TerminalTotals: Sendable, Equatable {
     public let online: CountAndAmount
 }
 
-/// What a terminal's stan got the first time.
+/// What a terminal's stan got the first time, as its record keeps it (issue 11: compact). The answer is not
+/// stored as bytes when it can be re-derived byte for byte: a payment's approval from the payment's row (its
+/// txn, auth code, amount and wallet) and the wallet's balance after it; a refusal from its type, code and
+/// message. Only the answers with a body of their own (`balance`, `cancel`, `online.list`) keep `response`.
 public struct StanRecord: Sendable, Equatable {
-    public let fingerprint: String?
-    public let response: [UInt8]?
+    /// SHA-256 of the request's content (32 bytes); nil when only a reversal named this stan so far.
+    public let digest: [UInt8]?
+    public let answer: StanAnswer?
     /// A reversal named this stan (before or after the request itself arrived).
     public let reversed: Bool
     /// The payment this stan's request produced (nil when it moved no money).
     public let paymentTxn: String?
+    /// That payment as its approval showed it, read with the record: what the approval is re-derived from.
+    public let payment: StanPayment?
+
+    public init(digest: [UInt8]?, answer: StanAnswer?, reversed: Bool, paymentTxn: String?, payment: StanPayment?) {
+        self.digest = digest
+        self.answer = answer
+        self.reversed = reversed
+        self.paymentTxn = paymentTxn
+        self.payment = payment
+    }
+}
+
+/// The answer a stan's request got, in the fewest bytes that give it back exactly (see `StanRecord`).
+public struct StanAnswer: Sendable, Equatable {
+    /// The request's id (`status` gives the original answer back with it); nil only on records written
+    /// before migration 8, which keep `response`.
+    public let requestID: String?
+    /// The response code; nil only on records written before migration 8.
+    public let code: String?
+    /// The request's type, for an answer that names no payment and has no body; else nil.
+    public let requestType: String?
+    /// The message when it is not the code's default; else nil.
+    public let message: String?
+    /// A purchase's `balance`: what its wallet held after it.
+    public let balanceAfterCents: Int64?
+    /// The whole answer, for one that cannot be re-derived from the fields above and the payment.
+    public let response: [UInt8]?
+
+    public init(requestID: String?, code: String?, requestType: String? = nil, message: String? = nil,
+                balanceAfterCents: Int64? = nil, response: [UInt8]? = nil) {
+        self.requestID = requestID
+        self.code = code
+        self.requestType = requestType
+        self.message = message
+        self.balanceAfterCents = balanceAfterCents
+        self.response = response
+    }
+}
+
+/// The fields of a stan's payment its approval showed.
+public struct StanPayment: Sendable, Equatable {
+    public let kind: PaymentKind
+    public let authCode: String?
+    public let amountCents: Int64
+    public let wallet: WalletCode
 }
 
 /// One line of a card's history, newest first.

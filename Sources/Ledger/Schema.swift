@@ -158,7 +158,8 @@ enum Schema {
         );
         CREATE INDEX vouchers_by_card ON vouchers(card_id);
 
-        -- What each terminal's stan got, byte for byte, so a retransmission gets the same answer.
+        -- What each terminal's stan got, byte for byte, so a retransmission gets the same answer (compact since
+        -- migration 8).
         -- state: answered, or reversed_unseen (a reversal came first: the late original is declined).
         CREATE TABLE stans (
             terminal_id TEXT NOT NULL,
@@ -438,6 +439,35 @@ enum Schema {
         DROP INDEX payments_by_terminal_stan;
         DROP INDEX payments_by_partner_kind;
         CREATE INDEX payments_online_by_partner ON payments(partner_id, created_at_ms) WHERE kind = 'online';
+        """,
+        // (issue 11) A compact stan record: the answer is re-derived from the payment it names (a purchase's
+        // txn, auth code, amount, wallet) plus the wallet's balance after it, or from its type, code and message;
+        // only an answer with a body of its own (`balance`, `cancel`, `online.list`) is kept whole. The digest is
+        // the SHA-256's 32 bytes; records from before keep their hex digest and whole response (read back as
+        // such) until the retention forgets them. The audit loses its index by age: rows are appended in time
+        // order under their rowid, and housekeeping purges from the oldest rowid (LedgerTransaction.purgeAudit).
+        """
+        CREATE TABLE stans_compact (
+            terminal_id TEXT NOT NULL,
+            stan TEXT NOT NULL,
+            digest BLOB,
+            request_id TEXT,
+            code TEXT,
+            request_type TEXT,
+            message TEXT,
+            balance_after_cents INTEGER,
+            response BLOB,
+            payment_txn TEXT REFERENCES payments(txn),
+            reversed INTEGER NOT NULL DEFAULT 0,
+            created_at_ms INTEGER NOT NULL,
+            PRIMARY KEY (terminal_id, stan)
+        ) WITHOUT ROWID;
+        INSERT INTO stans_compact(terminal_id, stan, digest, response, payment_txn, reversed, created_at_ms)
+            SELECT terminal_id, stan, fingerprint, response, payment_txn, reversed, created_at_ms FROM stans;
+        DROP TABLE stans;
+        ALTER TABLE stans_compact RENAME TO stans;
+        CREATE INDEX stans_by_age ON stans(created_at_ms);
+        DROP INDEX audit_by_age;
         """,
     ]
 }

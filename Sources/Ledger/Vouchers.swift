@@ -172,29 +172,72 @@ extension LedgerTransaction {
     public static let stanRetention: Duration = .seconds(7 * 86_400)
 
     public func stan(terminalID: String, stan: String) throws -> StanRecord? {
-        try db.row("SELECT fingerprint, response, reversed, payment_txn FROM stans WHERE terminal_id = ? AND stan = ?",
-                   terminalID, stan) {
-            StanRecord(fingerprint: $0.optionalText(0), response: $0.isNull(1) ? nil : $0.blob(1), reversed: $0.int(2) != 0,
-                       paymentTxn: $0.optionalText(3))
+        try db.row("""
+            SELECT s.digest, s.request_id, s.code, s.request_type, s.message, s.balance_after_cents, s.response, s.reversed,
+                   s.payment_txn, p.kind, p.auth_code, p.amount_cents, w.code
+            FROM stans s LEFT JOIN payments p ON p.txn = s.payment_txn LEFT JOIN wallets w ON w.id = p.wallet_id
+            WHERE s.terminal_id = ? AND s.stan = ?
+            """, terminalID, stan) { row in
+            let answered = !row.isNull(0)
+            let payment: StanPayment?
+            if !row.isNull(9), let kind = PaymentKind(rawValue: row.text(9)), let wallet = WalletCode(rawValue: row.text(12)) {
+                payment = StanPayment(kind: kind, authCode: row.optionalText(10), amountCents: row.int(11), wallet: wallet)
+            } else {
+                payment = nil
+            }
+            return StanRecord(
+                digest: answered ? Self.digestBytes(row, 0) : nil,
+                answer: answered ? StanAnswer(requestID: row.optionalText(1), code: row.optionalText(2), requestType: row.optionalText(3),
+                                              message: row.optionalText(4), balanceAfterCents: row.optionalInt(5),
+                                              response: row.isNull(6) ? nil : row.blob(6)) : nil,
+                reversed: row.int(7) != 0, paymentTxn: row.optionalText(8), payment: payment)
         }
     }
 
-    /// Remembers the exact response a request got, and the payment it produced (if any): `reverse` and
-    /// `status` act on exactly that payment. A stan that only a reversal named so far gets its request's
-    /// fingerprint and response now, and stays marked reversed.
-    public func recordStan(terminalID: String, stan: String, fingerprint: String, response: [UInt8],
+    /// A digest as stored: 32 bytes, or (records written before migration 8, gone after the retention) 64
+    /// lowercase hex digits, read back as their bytes so either compares with a request's digest.
+    static func digestBytes(_ row: SQLRow, _ column: Int32) -> [UInt8] {
+        guard row.isText(column) else { return row.blob(column) }
+        let hex = Array(row.text(column).utf8)
+        func nibble(_ c: UInt8) -> UInt8? {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+            default: return nil
+            }
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(hex.count / 2)
+        var index = 0
+        while index + 1 < hex.count {
+            guard let high = nibble(hex[index]), let low = nibble(hex[index + 1]) else { return [] }
+            bytes.append(high << 4 | low)
+            index += 2
+        }
+        return bytes
+    }
+
+    /// Remembers what a request got, and the payment it produced (if any): `reverse` and `status` act on
+    /// exactly that payment. A stan that only a reversal named so far gets its request's digest and answer
+    /// now, and stays marked reversed.
+    public func recordStan(terminalID: String, stan: String, digest: [UInt8], answer: StanAnswer,
                            paymentTxn: String? = nil) throws {
+        precondition(digest.count == 32, "a stan's digest is a SHA-256")
+        precondition(answer.requestID != nil && answer.code != nil, "a new stan record names its request and code")
         try db.run("""
-            INSERT INTO stans(terminal_id, stan, fingerprint, response, reversed, created_at_ms, payment_txn) VALUES (?, ?, ?, ?, 0, ?, ?)
-            ON CONFLICT(terminal_id, stan) DO UPDATE SET fingerprint = excluded.fingerprint, response = excluded.response,
-                payment_txn = excluded.payment_txn
-            WHERE stans.fingerprint IS NULL
-            """, terminalID, stan, fingerprint, response, nowMillis, paymentTxn)
+            INSERT INTO stans(terminal_id, stan, digest, request_id, code, request_type, message, balance_after_cents, response,
+                              payment_txn, reversed, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
+            ON CONFLICT(terminal_id, stan) DO UPDATE SET digest = excluded.digest, request_id = excluded.request_id,
+                code = excluded.code, request_type = excluded.request_type, message = excluded.message,
+                balance_after_cents = excluded.balance_after_cents, response = excluded.response, payment_txn = excluded.payment_txn
+            WHERE stans.digest IS NULL
+            """, terminalID, stan, digest, answer.requestID, answer.code, answer.requestType, answer.message,
+                   answer.balanceAfterCents, answer.response, paymentTxn, nowMillis)
     }
 
     public func markStanReversed(terminalID: String, stan: String) throws {
         try db.run("""
-            INSERT INTO stans(terminal_id, stan, fingerprint, response, reversed, created_at_ms) VALUES (?, ?, NULL, NULL, 1, ?)
+            INSERT INTO stans(terminal_id, stan, reversed, created_at_ms) VALUES (?, ?, 1, ?)
             ON CONFLICT(terminal_id, stan) DO UPDATE SET reversed = 1
             """, terminalID, stan, nowMillis)
     }

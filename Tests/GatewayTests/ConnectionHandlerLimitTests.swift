@@ -302,7 +302,7 @@ struct AuthorizationQueueFairnessTests {
             taken += batch.count
         } while !batch.isEmpty
         #expect(taken == 102)
-        let decision = Decision(response: [0x7B, 0x7D], code: .approved, closeConnection: false, maskedPAN: nil)
+        let decision = Decision(answer: Answer(type: "echo", id: "x", code: .approved))
         promises.forEach { $0.succeed(decision) }
     }
 }

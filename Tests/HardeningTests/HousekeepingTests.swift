@@ -32,7 +32,8 @@ struct HousekeepingTests {
         let held = try gateway.available(pan)
         let longAgo = gateway.now.addingTimeInterval(-400 * 86_400)
         try gateway.ledger.write(now: longAgo) { tx in
-            try tx.recordStan(terminalID: "T001", stan: "ANCIENT", fingerprint: "f", response: [])
+            try tx.recordStan(terminalID: "T001", stan: "ANCIENT", digest: [UInt8](repeating: 1, count: 32),
+                              answer: StanAnswer(requestID: "a", code: "00", requestType: "purchase"))
             try tx.audit(action: "test.ancient", result: "ok")
         }
 

@@ -80,9 +80,14 @@ final class Decider {
     /// One frame's JSON text from `terminal`, answered.
     @discardableResult
     func send(_ text: String, from terminal: String = "T001") throws -> JSONValue {
+        json(try sendBytes(text, from: terminal))
+    }
+
+    /// One frame's JSON text from `terminal`, answered: the answer's bytes as they would go on the wire.
+    func sendBytes(_ text: String, from terminal: String = "T001") throws -> [UInt8] {
         switch RequestParser.parse(Array(text.utf8)) {
         case .reject(let type, let id, let code):
-            return Response.rejection(type: type, id: id, code: code).jsonValue
+            return Response.rejection(type: type, id: id, code: code).encode()
         case .request(let request):
             let context = self.context(terminal)
             let results: [Result<Decision, Error>]
@@ -92,11 +97,11 @@ final class Decider {
                 }
             } catch {
                 // The transaction itself failed (lock, disk): as the writer thread does, `96` for the batch.
-                return Response(to: request, code: .systemError).jsonValue
+                return Response(to: request, code: .systemError).encode()
             }
             switch results[0] {
-            case .success(let decision): return json(decision.response)
-            case .failure: return Response(to: request, code: .systemError).jsonValue
+            case .success(let decision): return decision.response
+            case .failure: return Response(to: request, code: .systemError).encode()
             }
         }
     }

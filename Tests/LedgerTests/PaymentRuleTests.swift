@@ -424,41 +424,51 @@ struct PaymentRuleTests {
         #expect(try env.violations().isEmpty)
     }
 
-    @Test("stan records: the first response is kept; a reversal is remembered before or after its request")
+    @Test("stan records: the first answer is kept; a reversal is remembered before or after its request")
     func stanRecords() throws {
         let env = try RulesEnvironment(now: parisInstant(2026, 3, 10))
-        let response = Array(#"{"code":"00"}"#.utf8)
+        let digestA = [UInt8](repeating: 0xA1, count: 32), digestB = [UInt8](repeating: 0xB2, count: 32)
+        let answer = StanAnswer(requestID: "r1", code: "51", requestType: "purchase")
+        let whole = StanAnswer(requestID: "r2", code: "00", response: Array(#"{"code":"00"}"#.utf8))
         try env.ledger.write(now: env.now) { tx in
             #expect(try tx.stan(terminalID: "TLIB1", stan: "1") == nil)
 
             // Request first, then its reversal.
-            try tx.recordStan(terminalID: "TLIB1", stan: "1", fingerprint: "fp-a", response: response)
-            #expect(try tx.stan(terminalID: "TLIB1", stan: "1") .map(stanFields) == stanFields("fp-a", response, false))
-            try tx.recordStan(terminalID: "TLIB1", stan: "1", fingerprint: "fp-b", response: Array("other".utf8))
-            #expect(try tx.stan(terminalID: "TLIB1", stan: "1")?.fingerprint == "fp-a", "the first response is never replaced")
-            #expect(try tx.stan(terminalID: "TLIB1", stan: "1")?.response == response)
+            try tx.recordStan(terminalID: "TLIB1", stan: "1", digest: digestA, answer: answer)
+            #expect(try tx.stan(terminalID: "TLIB1", stan: "1") .map(stanFields) == stanFields(digestA, answer, false))
+            try tx.recordStan(terminalID: "TLIB1", stan: "1", digest: digestB, answer: whole)
+            #expect(try tx.stan(terminalID: "TLIB1", stan: "1")?.digest == digestA, "the first answer is never replaced")
+            #expect(try tx.stan(terminalID: "TLIB1", stan: "1")?.answer == answer)
             try tx.markStanReversed(terminalID: "TLIB1", stan: "1")
-            #expect(try tx.stan(terminalID: "TLIB1", stan: "1") .map(stanFields) == stanFields("fp-a", response, true))
+            #expect(try tx.stan(terminalID: "TLIB1", stan: "1") .map(stanFields) == stanFields(digestA, answer, true))
 
             // Reversal first: remembered; the late request then records its answer and stays reversed.
             try tx.markStanReversed(terminalID: "TLIB1", stan: "2")
             #expect(try tx.stan(terminalID: "TLIB1", stan: "2") .map(stanFields) == stanFields(nil, nil, true))
             try tx.markStanReversed(terminalID: "TLIB1", stan: "2")
-            try tx.recordStan(terminalID: "TLIB1", stan: "2", fingerprint: "fp-late", response: response)
-            #expect(try tx.stan(terminalID: "TLIB1", stan: "2") .map(stanFields) == stanFields("fp-late", response, true))
+            try tx.recordStan(terminalID: "TLIB1", stan: "2", digest: digestB, answer: whole)
+            #expect(try tx.stan(terminalID: "TLIB1", stan: "2") .map(stanFields) == stanFields(digestB, whole, true))
 
             // Stans are per terminal.
             #expect(try tx.stan(terminalID: "TLIB2", stan: "1") == nil)
-            try tx.recordStan(terminalID: "TLIB2", stan: "1", fingerprint: "fp-c", response: [])
-            #expect(try tx.stan(terminalID: "TLIB2", stan: "1")?.fingerprint == "fp-c")
-            #expect(try tx.stan(terminalID: "TLIB1", stan: "1")?.fingerprint == "fp-a")
+            try tx.recordStan(terminalID: "TLIB2", stan: "1", digest: digestB, answer: answer)
+            #expect(try tx.stan(terminalID: "TLIB2", stan: "1")?.digest == digestB)
+            #expect(try tx.stan(terminalID: "TLIB1", stan: "1")?.digest == digestA)
+
+            // A record written before migration 8 (hex digest, whole response) reads back as its bytes.
+            try tx.ledger.connection.run("""
+                INSERT INTO stans(terminal_id, stan, digest, response, reversed, created_at_ms) VALUES ('TLIB2', 'OLD', ?, ?, 0, ?)
+                """, String(repeating: "a1", count: 32), Array(#"{"code":"00"}"#.utf8), tx.nowMillis)
+            let legacy = try tx.stan(terminalID: "TLIB2", stan: "OLD")
+            #expect(legacy?.digest == digestA)
+            #expect(legacy?.answer == StanAnswer(requestID: nil, code: nil, response: Array(#"{"code":"00"}"#.utf8)))
         }
         // Kept at least 48 hours (7 days here), forgotten after.
         let twoDaysLater = env.now.addingTimeInterval(2 * 86_400 + 60)
         #expect(try env.ledger.write(now: twoDaysLater) { try $0.purgeStans() } == 0)
         #expect(try env.read { try $0.stan(terminalID: "TLIB1", stan: "1") } != nil)
         let eightDaysLater = env.now.addingTimeInterval(8 * 86_400)
-        #expect(try env.ledger.write(now: eightDaysLater) { try $0.purgeStans() } == 3)
+        #expect(try env.ledger.write(now: eightDaysLater) { try $0.purgeStans() } == 4)
         #expect(try env.read { try $0.stan(terminalID: "TLIB1", stan: "1") } == nil)
     }
 
@@ -554,8 +564,8 @@ func failureCode<T>(_ result: Result<T, Error>) -> String? {
     return nil
 }
 
-/// A stan record's fields as a comparable string (its initializer is internal to Ledger).
-func stanFields(_ record: StanRecord) -> String { stanFields(record.fingerprint, record.response, record.reversed) }
-func stanFields(_ fingerprint: String?, _ response: [UInt8]?, _ reversed: Bool) -> String {
-    "\(fingerprint ?? "nil") \(response.map { String(decoding: $0, as: UTF8.self) } ?? "nil") \(reversed)"
+/// A stan record's fields as a comparable string.
+func stanFields(_ record: StanRecord) -> String { stanFields(record.digest, record.answer, record.reversed) }
+func stanFields(_ digest: [UInt8]?, _ answer: StanAnswer?, _ reversed: Bool) -> String {
+    "\(digest.map { $0.map { String($0, radix: 16) }.joined() } ?? "nil") \(answer.map { "\($0)" } ?? "nil") \(reversed)"
 }

@@ -139,7 +139,8 @@ struct WriteSetTests {
                 }
             }
         }
-        // ...and the file taken back to the schema before this migration.
+        // ...and the file taken back to the schema before issue 11's migrations (7 and 8), with a stan recorded as
+        // then: its digest in hex, its response whole.
         do {
             let old = try SQLiteConnection(path: path)
             defer { old.close() }
@@ -150,7 +151,17 @@ struct WriteSetTests {
                 CREATE INDEX payments_by_card ON payments(card_id, created_at_ms);
                 ALTER TABLE cards DROP COLUMN newest_payment_txn;
                 ALTER TABLE payments DROP COLUMN previous_card_payment_txn;
-                PRAGMA user_version = \(Schema.migrations.count - 1);
+                DROP TABLE stans;
+                CREATE TABLE stans (
+                    terminal_id TEXT NOT NULL, stan TEXT NOT NULL, fingerprint TEXT, response BLOB,
+                    reversed INTEGER NOT NULL DEFAULT 0, created_at_ms INTEGER NOT NULL, payment_txn TEXT REFERENCES payments(txn),
+                    PRIMARY KEY (terminal_id, stan)
+                ) WITHOUT ROWID;
+                CREATE INDEX stans_by_age ON stans(created_at_ms);
+                CREATE INDEX audit_by_age ON audit(at_ms);
+                INSERT INTO stans VALUES ('TLIB1', 'S0', '\(String(repeating: "0f", count: 32))', CAST('{"code":"00"}' AS BLOB), 0, 5,
+                                          '\(oldTxns[0])');
+                PRAGMA user_version = \(Schema.migrations.count - 2);
                 """)
         }
 
@@ -158,6 +169,13 @@ struct WriteSetTests {
         #expect(try migrated.connection.scalarInt("PRAGMA user_version") == Int64(Schema.migrations.count))
         let indexes = try migrated.connection.rows("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'payments' ORDER BY name") { $0.text(0) }
         #expect(indexes == ["payments_by_terminal_day", "payments_online_by_partner", "sqlite_autoindex_payments_1"])
+        let auditIndexes = try migrated.connection.rows("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit'") { $0.text(0) }
+        #expect(auditIndexes.isEmpty, "the audit is purged by rowid, with no index by age")
+        let stan = try migrated.read { try $0.stan(terminalID: "TLIB1", stan: "S0") }
+        #expect(stan == StanRecord(digest: [UInt8](repeating: 0x0F, count: 32),
+                                   answer: StanAnswer(requestID: nil, code: nil, response: Array(#"{"code":"00"}"#.utf8)),
+                                   reversed: false, paymentTxn: oldTxns[0],
+                                   payment: StanPayment(kind: .purchase, authCode: "AUTH01", amountCents: 100, wallet: .manuels)))
         #expect(try migrated.read { try $0.checkInvariants() }.isEmpty)
         let history = try migrated.read(now: now) { tx in try tx.history(cardID: try tx.card(pan: pan).id) }
         #expect(Set(history.filter { $0.kind == "purchase" }.map(\.reference)) == [oldTxns[0], oldTxns[2]])
