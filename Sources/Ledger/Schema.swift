@@ -444,10 +444,12 @@ enum Schema {
         // txn, auth code, amount, wallet) plus the wallet's balance after it, or from its type, code and message;
         // only an answer with a body of its own (`balance`, `cancel`, `online.list`) is kept whole. The digest is
         // the SHA-256's 32 bytes; records from before keep their hex digest and whole response (read back as
-        // such) until the retention forgets them. The audit loses its index by age: rows are appended in time
-        // order under their rowid, and housekeeping purges from the oldest rowid (LedgerTransaction.purgeAudit).
+        // such) until the retention forgets them. Records are appended under a time-ordered rowid, and the
+        // (terminal, stan) lookup is a unique index of small entries. Neither `stans` nor `audit` keeps an index
+        // by age: housekeeping forgets from the lowest rowids (LedgerTransaction.purgeStans, purgeAudit).
         """
         CREATE TABLE stans_compact (
+            id INTEGER PRIMARY KEY,
             terminal_id TEXT NOT NULL,
             stan TEXT NOT NULL,
             digest BLOB,
@@ -460,13 +462,12 @@ enum Schema {
             payment_txn TEXT REFERENCES payments(txn),
             reversed INTEGER NOT NULL DEFAULT 0,
             created_at_ms INTEGER NOT NULL,
-            PRIMARY KEY (terminal_id, stan)
-        ) WITHOUT ROWID;
+            UNIQUE (terminal_id, stan)
+        );
         INSERT INTO stans_compact(terminal_id, stan, digest, response, payment_txn, reversed, created_at_ms)
-            SELECT terminal_id, stan, fingerprint, response, payment_txn, reversed, created_at_ms FROM stans;
+            SELECT terminal_id, stan, fingerprint, response, payment_txn, reversed, created_at_ms FROM stans ORDER BY created_at_ms;
         DROP TABLE stans;
         ALTER TABLE stans_compact RENAME TO stans;
-        CREATE INDEX stans_by_age ON stans(created_at_ms);
         DROP INDEX audit_by_age;
         """,
     ]

@@ -245,12 +245,12 @@ extension LedgerTransaction {
     /// How many old stans one housekeeping run forgets at most: a run stays one short transaction.
     public static let stanPurgeLimitPerRun = 5_000
 
-    /// Forgets stans older than the retention, oldest first, at most `limit` (indexed by age). Returns how many.
+    /// Forgets stans older than the retention among the `limit` first recorded (lowest rowids, appended in time
+    /// order), so a run reads at most `limit` rows and needs no index by age. Returns how many.
     @discardableResult
     public func purgeStans(limit: Int = stanPurgeLimitPerRun) throws -> Int {
         try db.run("""
-            DELETE FROM stans WHERE (terminal_id, stan) IN (
-                SELECT terminal_id, stan FROM stans WHERE created_at_ms < ? ORDER BY created_at_ms LIMIT ?)
-            """, nowMillis - Self.stanRetention.components.seconds * 1000, limit)
+            DELETE FROM stans WHERE id IN (SELECT id FROM (SELECT id, created_at_ms FROM stans ORDER BY id LIMIT ?) WHERE created_at_ms < ?)
+            """, limit, nowMillis - Self.stanRetention.components.seconds * 1000)
     }
 }
