@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
 # `make bench` (contract §7, docs/bench.md): a fresh environment in a temporary directory, then, in sequence
-# so that no run disturbs another:
-#   1. tls_echo/s     the load process against a mutual-TLS echo server (same framing, same certificates)
-#   2. purchases/s    the load process against a gateway process: N terminals, one mTLS connection each,
+# so that no run disturbs another (numbered as docs/bench.md's steps, where step 1 is that environment):
+#   2. tls_echo/s     the load process against a mutual-TLS echo server (same framing, same certificates)
+#   3. purchases/s    the load process against a gateway process: N terminals, one mTLS connection each,
 #                     one purchase in flight each; p50/p99 latency; the gateway's peak RSS
-#   3. idle RSS       the gateway's RSS with BENCH_IDLE_CONNECTIONS idle mTLS connections open
-#   3b. web space     `beneficiary serve` beside the gateway: BENCH_WEB_CLIENTS logged-in clients load "Ma carte"
+#   4. idle RSS       the gateway's RSS with BENCH_IDLE_CONNECTIONS idle mTLS connections open
+#   4b. web space     `beneficiary serve` beside the gateway: BENCH_WEB_CLIENTS logged-in clients load "Ma carte"
 #                     while the purchase load runs again: pages/s, p50/p99, purchases/s drop (a `web:` line)
-#   3c. beneficiary   the beneficiary side in a second process, BENCH_PREPAYMENTS_PER_S prepayment vouchers a
+#   4c. beneficiary   the beneficiary side in a second process, BENCH_PREPAYMENTS_PER_S prepayment vouchers a
 #                     second, while the purchase load runs again: the worst prepayment's latency and the
 #                     purchases/s lost (a `beneficiary:` line)
-#   4. ledger_only/s  the same purchases straight on the ledger (Authorizer + group commit), gateway stopped
-#   4b. ledger_floor/s the rows of those purchases written by raw SQLite calls on a copy of the ledger (the disk's limit)
-#   5. gateway check  the ledger's invariants after all that
+#   5. ledger_only/s  the same purchases straight on the ledger (Authorizer + group commit), gateway stopped
+#   5b. ledger_floor/s the rows of those purchases written by raw SQLite calls on a copy of the ledger (the disk's limit)
+#   6. gateway check  the ledger's invariants after all that
 # The last line is
 # `bench: purchases/s=N p50_ms=A p99_ms=B tls_echo/s=E ledger_only/s=L ledger_floor/s=F errors=0`.
 # Expects the release build (`swift build -c release`, which `make bench` runs first).
@@ -57,12 +57,12 @@ echo "bench: environment in $ENV_DIR ($TERMINALS terminals x $CARDS cards, ${WAR
 
 LOAD=(--plan "$PLAN" --duration "$DURATION" --warmup "$WARMUP" --threads "$LOAD_THREADS")
 
-# 1. The TLS echo server, alone.
+# 2. The TLS echo server, alone.
 start_server "$WORK/echo-server.log" echo-server "$BIN/bench-load" echo-server --plan "$PLAN" --port 0
 "$BIN/bench-load" echo "${LOAD[@]}" --port "$SERVER_PORT" --server-pid "$SERVER_PID" | tee "$WORK/echo.out"
 stop_server
 
-# 2. The gateway, under the purchases load; then 3. idle connections on the same gateway.
+# 3. The gateway, under the purchases load; then 4. idle connections on the same gateway.
 start_server "$WORK/gateway.log" gateway \
     "$BIN/gateway" serve --dir "$ENV_DIR" --port 0 --metrics-port=-1 --log-level warning ${BENCH_GATEWAY_ARGS:-}
 GATEWAY_PID=$SERVER_PID
@@ -71,7 +71,7 @@ PEAK_KIB=$(awk '/^VmHWM:/ { print $2 }' "/proc/$GATEWAY_PID/status")
 "$BIN/bench-load" idle --plan "$PLAN" --port "$SERVER_PORT" --connections "$IDLE" --gateway-pid "$GATEWAY_PID" \
     --threads "$LOAD_THREADS" | tee "$WORK/idle.out"
 
-# The web space beside the purchase load (issue 9): `beneficiary serve` on the same ledger, WEB_CLIENTS
+# 4b. The web space beside the purchase load (issue 9): `beneficiary serve` on the same ledger, WEB_CLIENTS
 # logged-in beneficiaries loading "Ma carte" (scripts/bench-web.py) while the same purchase load runs again
 # (its cards' counters start past the previous run's), once per pause in BENCH_WEB_PAUSES_MS (0: each client
 # asks again as soon as it has its page; 100: a page every 100 ms per client at most); each run's purchases/s
@@ -102,7 +102,7 @@ done
 kill -TERM "$WEB_PID" 2>/dev/null || true
 wait "$WEB_PID" 2>/dev/null || true
 
-# 3c. The beneficiary side in a second process (issue 11): prepayment vouchers at a steady rate on the same
+# 4c. The beneficiary side in a second process (issue 11): prepayment vouchers at a steady rate on the same
 # ledger while the purchase load runs again.
 "$BIN/bench-load" purchases "${LOAD[@]}" --port "$GATEWAY_PORT" --first-atc "$first_atc" --server-pid "$GATEWAY_PID" \
     >"$WORK/purchases-prepayments.out" &
@@ -117,12 +117,12 @@ if grep -qiE "error|critical" "$WORK/gateway.log"; then
     echo "bench: the gateway logged errors:" >&2; grep -iE "error|critical" "$WORK/gateway.log" | head -5 >&2
 fi
 
-# 4. The ledger alone, nothing else running.
+# 5. The ledger alone, nothing else running.
 "$BIN/bench-load" ledger-only --plan "$PLAN" --duration "$DURATION" --warmup "$WARMUP" | tee "$WORK/ledger.out"
-# 4b. The disk's limit: the same rows by raw SQLite calls, on a copy of the ledger beside it.
+# 5b. The disk's limit: the same rows by raw SQLite calls, on a copy of the ledger beside it.
 "$BIN/bench-load" ledger-floor --plan "$PLAN" --duration "$DURATION" --warmup "$WARMUP" | tee "$WORK/floor.out"
 
-# 5. Everything the runs wrote keeps the ledger's invariants.
+# 6. Everything the runs wrote keeps the ledger's invariants.
 WEB_ERRORS=0
 for pause in $WEB_PAUSES_MS; do
     WEB_ERRORS=$(( WEB_ERRORS + $(field purchases "$WORK/purchases-web-$pause.out" errors) + $(field web "$WORK/web-$pause.out" errors) ))
