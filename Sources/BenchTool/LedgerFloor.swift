@@ -15,7 +15,8 @@ import WireProtocol
 ///
 /// The rows, in the order the gateway writes them (Authorizer + LedgerTransaction.purchase):
 ///   the card's ATC; a transfer and its two account totals; the payment and the card's link to it (its chain);
-///   the stan's record with its response bytes and its payment; the audit line.
+///   the stan's compact record (migration 8: its digest, the request's id, the code, the balance after, its
+///   payment); the audit line.
 /// Anything the gateway does beyond these rows (parsing, the cryptogram, choosing the wallet, savepoints,
 /// the checks) is the distance between `ledger_only/s` and this figure.
 struct LedgerFloor: ParsableCommand {

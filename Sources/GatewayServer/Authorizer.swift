@@ -226,23 +226,13 @@ public final class Authorizer: Sendable {
         return Answer(type: type, id: kept.requestID, code: code, message: kept.message)
     }
 
-    /// Runs one ledger operation in its own savepoint: a refusal (a `LedgerError`) rolls back just that
-    /// operation and becomes its response code; anything else is a storage failure and propagates.
+    /// Runs one ledger operation inside the request's savepoint, without one of its own: one savepoint level
+    /// per request (issue 11). A refusal (a `LedgerError`) becomes the request's response code; a storage
+    /// failure propagates. Every operation the authoriser runs refuses before its first write (`purchase`,
+    /// `cancelPayment`, `redeemVoucher`, `reversePayment`: all their checks read, then they write). Checked, not
+    /// assumed: a refusal after a write is a storage error, so the request's savepoint undoes everything and the
+    /// answer is `96`, never a half-done operation.
     func attempt<T>(_ tx: LedgerTransaction, _ body: () throws -> T) throws -> Result<T, LedgerError> {
-        do {
-            return .success(try tx.savepoint(body))
-        } catch let error as LedgerError {
-            if case .storage = error { throw error }
-            if case .busy = error { throw error }
-            return .failure(error)
-        }
-    }
-
-    /// `attempt` without a savepoint of its own, for an operation whose every refusal comes before its first
-    /// write (`LedgerTransaction.purchase`: all its checks read, then it writes): one savepoint level per
-    /// purchase, the request's (issue 11). Checked, not assumed: a refusal after a write is a storage error,
-    /// so the request's savepoint undoes everything and the answer is `96`, never a half-done purchase.
-    func attemptBeforeWrites<T>(_ tx: LedgerTransaction, _ body: () throws -> T) throws -> Result<T, LedgerError> {
         let changesBefore = tx.ledger.connection.totalChanges
         do {
             return .success(try body())
@@ -295,7 +285,7 @@ public final class Authorizer: Sendable {
             case .failure(let refusal): return Answer(to: request, code: refusal.code)
             case .success(let verified): card = verified
             }
-            switch try attemptBeforeWrites(tx, {
+            switch try attempt(tx, {
                 try tx.purchase(card: card, partnerID: terminal.partnerID, terminalID: terminal.terminalID, stan: stan,
                                 amountCents: amountCents, wallet: wallet, allowPartial: allowPartial)
             }) {
@@ -423,8 +413,9 @@ public final class Authorizer: Sendable {
             try VoucherGuessingGuard.recordFailure(terminal.partnerID, tx: tx)
             return Answer(to: request, code: .formatError, message: "Code de bon mal saisi")
         }
-        // A voucher found expired is released in a step of its own, outside the operation's savepoint, so
-        // the release stays even though the operation is then refused (`54`): its money is back in the wallet.
+        // A voucher found expired is released in a step of its own, before the operation, so the release is
+        // that step's write and the operation then refuses (`54`) before writing anything: the release stays,
+        // its money back in the wallet.
         _ = try attempt(tx, { try tx.voucher(code: code) })
         switch try attempt(tx, { try body(code) }) {
         case .success(let answer): return answer

@@ -278,7 +278,7 @@ public struct LedgerTransaction {
     /// Runs `body` so that it either all happens or none of it does, inside the open transaction.
     ///
     /// SAVEPOINT and RELEASE run as cached prepared statements (`run`), not parsed again each time: every
-    /// request of a batch opens one (a purchase no other: `Authorizer.attemptBeforeWrites`).
+    /// request of a batch opens one, and no other (`Authorizer.attempt`).
     public func savepoint<T>(_ body: () throws -> T) throws -> T {
         _ = try db.run("SAVEPOINT op")
         do {

@@ -158,8 +158,7 @@ enum Schema {
         );
         CREATE INDEX vouchers_by_card ON vouchers(card_id);
 
-        -- What each terminal's stan got, byte for byte, so a retransmission gets the same answer (compact since
-        -- migration 8).
+        -- What each terminal's stan got, byte for byte, so a retransmission gets the same answer.
         -- state: answered, or reversed_unseen (a reversal came first: the late original is declined).
         CREATE TABLE stans (
             terminal_id TEXT NOT NULL,

@@ -219,7 +219,8 @@ extension LedgerTransaction {
 
     /// Remembers what a request got, and the payment it produced (if any): `reverse` and `status` act on
     /// exactly that payment. A stan that only a reversal named so far gets its request's digest and answer
-    /// now, and stays marked reversed.
+    /// now, and stays marked reversed; its retention counts from now, the request's arrival (its rowid stays the
+    /// reversal's: the purge passes over it while it is young).
     public func recordStan(terminalID: String, stan: String, digest: [UInt8], answer: StanAnswer,
                            paymentTxn: String? = nil) throws {
         precondition(digest.count == 32, "a stan's digest is a SHA-256")
@@ -229,7 +230,8 @@ extension LedgerTransaction {
                               payment_txn, reversed, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
             ON CONFLICT(terminal_id, stan) DO UPDATE SET digest = excluded.digest, request_id = excluded.request_id,
                 code = excluded.code, request_type = excluded.request_type, message = excluded.message,
-                balance_after_cents = excluded.balance_after_cents, response = excluded.response, payment_txn = excluded.payment_txn
+                balance_after_cents = excluded.balance_after_cents, response = excluded.response, payment_txn = excluded.payment_txn,
+                created_at_ms = excluded.created_at_ms
             WHERE stans.digest IS NULL
             """, terminalID, stan, digest, answer.requestID, answer.code, answer.requestType, answer.message,
                    answer.balanceAfterCents, answer.response, paymentTxn, nowMillis)
@@ -246,7 +248,9 @@ extension LedgerTransaction {
     public static let stanPurgeLimitPerRun = 5_000
 
     /// Forgets stans older than the retention among the `limit` first recorded (lowest rowids, appended in time
-    /// order), so a run reads at most `limit` rows and needs no index by age. Returns how many.
+    /// order), so a run reads at most `limit` rows and needs no index by age. Returns how many. It never
+    /// forgets a young stan; `limit` young ones at the lowest rowids (written under a clock set far ahead, or
+    /// late originals of old reversals) hold the purge back until they age.
     @discardableResult
     public func purgeStans(limit: Int = stanPurgeLimitPerRun) throws -> Int {
         try db.run("""

@@ -4,7 +4,7 @@ import HDFDomain
 /// turns it into the response's bytes (`encode`), on the connection's event loop rather than on the single
 /// writer thread. Its encoding is `Response`'s: the fields of each body in the order of contract §3.
 public struct Answer: Sendable {
-    /// The request's type on the wire (`"unknown"` for the late original of a stan only reversed).
+    /// The request's type on the wire (`"unknown"` only as `status`'s `original` for a stan only reversed so far).
     public var type: String
     /// The request's id, echoed (nil: `null`).
     public var id: String?

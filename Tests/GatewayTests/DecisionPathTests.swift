@@ -5,20 +5,20 @@ import Ledger
 import Testing
 
 /// Issue 11: the decision path's own rules, without the network.
-@Suite("Decision path: one savepoint level for a purchase, checked")
+@Suite("Decision path: one savepoint level per request, checked")
 struct DecisionPathTests {
     @Test("an operation run without its own savepoint: a refusal before any write is the refusal; after a write, a storage error (the request is undone, 96)")
     func refusalAfterAWrite() throws {
         let gateway = try OfflineGateway()
         let authorizer = gateway.authorizer
         try gateway.ledger.write { tx in
-            let clean = try authorizer.attemptBeforeWrites(tx) { () throws -> Int in throw LedgerError.invalid("refused before writing") }
+            let clean = try authorizer.attempt(tx) { () throws -> Int in throw LedgerError.invalid("refused before writing") }
             guard case .failure(.invalid) = clean else {
                 Issue.record("a refusal before any write must come back as the refusal, got \(clean)")
                 return
             }
             do {
-                _ = try authorizer.attemptBeforeWrites(tx) { () throws -> Int in
+                _ = try authorizer.attempt(tx) { () throws -> Int in
                     try tx.audit(action: "test", result: "written")
                     throw LedgerError.invalid("refused after writing")
                 }

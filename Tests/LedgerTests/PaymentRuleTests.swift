@@ -470,6 +470,16 @@ struct PaymentRuleTests {
         let eightDaysLater = env.now.addingTimeInterval(8 * 86_400)
         #expect(try env.ledger.write(now: eightDaysLater) { try $0.purgeStans() } == 4)
         #expect(try env.read { try $0.stan(terminalID: "TLIB1", stan: "1") } == nil)
+
+        // A late original, 6 days after its reversal: remembered for the retention from its own arrival.
+        let day: TimeInterval = 86_400
+        try env.ledger.write(now: eightDaysLater) { try $0.markStanReversed(terminalID: "TLIB1", stan: "LATE") }
+        try env.ledger.write(now: eightDaysLater.addingTimeInterval(6 * day)) {
+            try $0.recordStan(terminalID: "TLIB1", stan: "LATE", digest: digestA, answer: answer)
+        }
+        #expect(try env.ledger.write(now: eightDaysLater.addingTimeInterval(8 * day)) { try $0.purgeStans() } == 0)
+        #expect(try env.read { try $0.stan(terminalID: "TLIB1", stan: "LATE") }?.digest == digestA)
+        #expect(try env.ledger.write(now: eightDaysLater.addingTimeInterval(14 * day)) { try $0.purgeStans() } == 1)
     }
 
     @Test("writeBatch: one commit; a refused operation is rolled back alone")
