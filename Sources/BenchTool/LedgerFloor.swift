@@ -1,12 +1,10 @@
 import ArgumentParser
 import CSQLite
-import CardApplication
 import Crypto
 import Foundation
 import HDFDomain
 import Ledger
 import Provisioning
-import WireProtocol
 
 /// What the disk allows (issue 11): the rows one approved purchase writes in the project's schema, written by
 /// raw SQLite C calls (prepared statements, no savepoint, no reads, no Swift wrapper), `--batch` purchases per
